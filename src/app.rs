@@ -1,0 +1,181 @@
+//! Wiring: [`Application::build`] opens the database, the object store and the keys, binds
+//! both listeners (port 0 works, for tests), and [`Application::run_until`] serves until told
+//! to stop, finishing the requests in flight and flushing pending commits.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::attachments::Limits;
+use crate::blobs::{Blobs, S3Options, sweeper};
+use crate::config::Settings;
+use crate::domain::Terms;
+use crate::http::rate_limit::ClientRateLimiter;
+use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
+use crate::metrics::Metrics;
+use crate::privacy::{ContactKeys, ContactVault};
+use crate::store::{self, Store};
+use crate::useragent;
+
+/// Everything a request handler may use.
+#[derive(Debug)]
+pub struct App {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub blobs: Blobs,
+    pub terms: Terms,
+    pub vault: ContactVault,
+    pub limits: Limits,
+    pub rate_limiter: Option<ClientRateLimiter>,
+    pub metrics: Metrics,
+}
+
+/// The shared state of the routers: one `App` behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct Application {
+    public: TcpListener,
+    admin: TcpListener,
+    state: AppState,
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    }
+    let store = store::connect(&url).await.context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
+    match (&settings.contact_key, &settings.blind_index_key) {
+        (Some(seal), Some(blind)) => ContactKeys::from_config(seal, blind),
+        (None, None) => {
+            std::fs::create_dir_all(&settings.data_dir)?;
+            ContactKeys::load_or_create(&settings.data_dir.join("contact.key"))
+        }
+        _ => anyhow::bail!("set both contact_key and blind_index_key, or neither"),
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
+        tokio::task::spawn_blocking(useragent::warm_up).await?;
+        let store = open_store(&settings).await?;
+        let s3 = S3Options {
+            endpoint: settings.s3_endpoint.clone(),
+            region: settings.s3_region.clone(),
+        };
+        let blobs = Blobs::from_url(&settings.storage_url(), &s3)?;
+        let vault = ContactVault::new(&contact_keys(&settings)?);
+        let public = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let admin = TcpListener::bind(settings.admin_listen)
+            .await
+            .with_context(|| format!("binding {}", settings.admin_listen))?;
+        let app = App {
+            terms: settings.terms()?,
+            limits: settings.limits(),
+            rate_limiter: ClientRateLimiter::new(
+                settings.rate_limit_per_minute,
+                settings.rate_limit_burst,
+                settings.trust_forwarded_for,
+            ),
+            metrics: Metrics::new(),
+            store,
+            blobs,
+            vault,
+            settings,
+        };
+        Ok(Self {
+            public,
+            admin,
+            state: AppState(Arc::new(app)),
+        })
+    }
+
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets requests in flight finish
+    /// and waits for the pending commits.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let public = axum::serve(
+            self.public,
+            http::public_router(self.state.clone())
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
+        let admin = axum::serve(self.admin, http::admin_router(self.state.clone()))
+            .with_graceful_shutdown(stopped(stop_rx));
+        let (public, admin) = tokio::join!(public, admin);
+        housekeeping.abort();
+        self.state.store.close().await;
+        public.context("public listener")?;
+        admin.context("admin listener")?;
+        Ok(())
+    }
+}
+
+/// Periodic jobs: the orphan sweeper (on start, then every interval), expired idempotency
+/// keys, idle rate-limit entries.
+async fn housekeeping(state: AppState) {
+    let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
+    let grace = Duration::from_secs(state.settings.orphan_grace_secs);
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        match sweeper::sweep_orphans(&state.blobs, state.store.as_ref(), grace).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
+            Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
+        }
+        let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
+        if let Err(error) = state.store.prune_idempotency_keys(expired).await {
+            tracing::warn!(error = ?error, "pruning idempotency keys failed");
+        }
+        if let Some(limiter) = &state.rate_limiter {
+            limiter.forget_idle();
+        }
+    }
+}

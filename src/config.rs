@@ -1,0 +1,163 @@
+//! Settings, layered: built-in defaults, then an optional TOML file (`--config`), then
+//! `FEEDBACKD_*` environment variables (`FEEDBACKD_DATABASE_URL`, `FEEDBACKD_LISTEN`, …; the
+//! variable is the setting's name in upper case). Secrets are `SecretString`s and never printed.
+//! Every setting is listed with its default in `docs/CONFIGURATION.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+
+use crate::attachments::Limits;
+use crate::domain::Terms;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The public listener: widget, public API, demo page.
+    pub listen: SocketAddr,
+    /// Health, readiness and metrics; keep it off the public network.
+    pub admin_listen: SocketAddr,
+    /// Home of the embedded default: SQLite file, blob folder, key file.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://{data_dir}/feedbackd.db`.
+    pub database_url: Option<String>,
+    /// `file://…`, `s3://bucket/prefix` or `memory://`; default: `file://{data_dir}/blobs`.
+    pub storage_url: Option<String>,
+    /// An S3-compatible endpoint for `s3://` storage (else the AWS_* variables decide).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    /// Origins of the WebApp allowed to call the public API from a browser (CORS).
+    #[serde(deserialize_with = "comma_separated")]
+    pub allowed_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub terms_version: String,
+    /// The terms text; when unset, `terms_file` or else the project's own wording.
+    pub terms_text: Option<String>,
+    pub terms_file: Option<PathBuf>,
+    pub max_attachments: usize,
+    pub max_attachment_bytes: u64,
+    pub max_total_attachment_bytes: u64,
+    /// Submissions a client may send per minute (0 disables rate limiting).
+    pub rate_limit_per_minute: u32,
+    /// Submissions a client may send in a burst before the per-minute rate applies.
+    pub rate_limit_burst: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Longest a public request may take, upload included.
+    pub request_timeout_secs: u64,
+    /// Age after which an object no row references is removed by the sweeper.
+    pub orphan_grace_secs: u64,
+    pub sweep_interval_secs: u64,
+    /// Base64 of 32 bytes; with `blind_index_key`, replaces the key file.
+    pub contact_key: Option<SecretString>,
+    pub blind_index_key: Option<SecretString>,
+    /// Print the demo host page at `/` (the embedded default's try-it-out page).
+    pub demo_page: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            admin_listen: ([127, 0, 0, 1], 9090).into(),
+            data_dir: PathBuf::from("./feedbackd-data"),
+            database_url: None,
+            storage_url: None,
+            s3_endpoint: None,
+            s3_region: None,
+            allowed_origins: Vec::new(),
+            log_format: LogFormat::Text,
+            terms_version: crate::domain::Terms::default().version,
+            terms_text: None,
+            terms_file: None,
+            max_attachments: limits.max_attachments,
+            max_attachment_bytes: limits.max_attachment_bytes,
+            max_total_attachment_bytes: limits.max_total_attachment_bytes,
+            rate_limit_per_minute: 30,
+            rate_limit_burst: 10,
+            trust_forwarded_for: false,
+            request_timeout_secs: 120,
+            orphan_grace_secs: 3600,
+            sweep_interval_secs: 600,
+            contact_key: None,
+            blind_index_key: None,
+            demo_page: true,
+        }
+    }
+}
+
+fn comma_separated<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(de)? {
+        OneOrMany::One(s) => s.split(',').map(str::to_owned).collect(),
+        OneOrMany::Many(v) => v,
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+impl Settings {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::new();
+        if let Some(path) = config_file {
+            anyhow::ensure!(path.exists(), "config file {} not found", path.display());
+            figment = figment.merge(Toml::file(path));
+        }
+        let env = Env::prefixed("FEEDBACKD_").filter(|key| {
+            // Variables of the test and benchmark harnesses share the prefix.
+            !key.as_str().starts_with("test_") && key.as_str() != "config"
+        });
+        Ok(figment.merge(env).extract()?)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("feedbackd.db").display())
+        })
+    }
+
+    pub fn storage_url(&self) -> String {
+        self.storage_url
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", self.data_dir.join("blobs").display()))
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_attachments: self.max_attachments,
+            max_attachment_bytes: self.max_attachment_bytes,
+            max_total_attachment_bytes: self.max_total_attachment_bytes,
+        }
+    }
+
+    pub fn terms(&self) -> anyhow::Result<Terms> {
+        let text = match (&self.terms_text, &self.terms_file) {
+            (Some(text), _) => text.clone(),
+            (None, Some(file)) => std::fs::read_to_string(file)?,
+            (None, None) => return Ok(Terms::new(&self.terms_version, crate::domain::Terms::default().text)),
+        };
+        Ok(Terms::new(&self.terms_version, text))
+    }
+}

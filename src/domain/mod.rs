@@ -1,0 +1,15 @@
+//! The contract's rules, as types that parse raw input before any I/O happens.
+//!
+//! Nothing here touches the network, the disk or a clock: a `RawForm` goes in, and either a
+//! fully valid [`Submission`] or the complete list of failing fields comes out.
+
+mod fields;
+mod form;
+mod terms;
+
+pub use fields::{
+    Button, ContactEmail, ContactName, FieldError, Kind, Message, PageUrl, Rating,
+    ScreenResolution, Summary, VersionLabel,
+};
+pub use form::{Browser, Contact, Environment, RawForm, RawValue, Submission, ValidationErrors};
+pub use terms::Terms;

@@ -1,0 +1,243 @@
+//! `POST /api/v1/feedback`: from request to a durable submission, or to a refusal that leaves
+//! nothing stored.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{Duration, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::body::{self, Received, TEXT_ALLOWANCE};
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::attachments::{Staged, StoredAttachment};
+use crate::domain::{FieldError, Submission, ValidationErrors};
+use crate::store::{AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, SubmissionRow, TermsRecord};
+use crate::useragent;
+
+/// Longest `Idempotency-Key` accepted.
+const IDEMPOTENCY_KEY_MAX: usize = 128;
+/// How long a key's first response is replayed.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/feedback", post(submit))
+}
+
+#[derive(Serialize)]
+struct Receipt<'a> {
+    id: Uuid,
+    received_at: String,
+    attachments: &'a [StoredAttachment],
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if let Some(limiter) = &state.rate_limiter {
+        limiter.check(&headers, peer).map_err(ApiError::RateLimited)?;
+    }
+    let idempotency_key = idempotency_key_hash(&headers)?;
+    if let Some(key_hash) = &idempotency_key {
+        let not_before = Utc::now() - Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
+        let earlier = state.store.idempotent_response(key_hash, not_before).await;
+        if let Some(response) = earlier.map_err(ApiError::storage)? {
+            return Ok(replay(response));
+        }
+    }
+
+    let mut staged = Staged::new(state.blobs.clone());
+    let outcome = accept(&state, &headers, body, idempotency_key, &mut staged).await;
+    match outcome {
+        Ok(Accepted::Stored(response)) => {
+            staged.commit();
+            Ok(response)
+        }
+        Ok(Accepted::Replayed(response)) => {
+            staged.discard().await;
+            Ok(replay(response))
+        }
+        Err(error) => {
+            staged.discard().await;
+            Err(error)
+        }
+    }
+}
+
+enum Accepted {
+    Stored(Response),
+    Replayed(String),
+}
+
+async fn accept(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    idempotency_key: Option<String>,
+    staged: &mut Staged,
+) -> Result<Accepted, ApiError> {
+    let id = Uuid::now_v7();
+    let Received { form, attachments } = read_body(state, headers, body, id, staged).await?;
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let submission = Submission::parse(&form, &state.terms, useragent::detect(user_agent))
+        .map_err(ApiError::Validation)?;
+
+    let received_at = Utc::now();
+    let receipt = serde_json::to_string(&Receipt {
+        id,
+        received_at: received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        attachments: &attachments,
+    })
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let kind = submission.kind;
+    let stored_bytes: u64 = attachments.iter().map(|a| a.size).sum();
+    let row = submission_row(state, id, received_at, submission, &attachments);
+    let idempotency = idempotency_key.map(|key_hash| IdempotencyRecord {
+        key_hash,
+        response: receipt.clone(),
+    });
+
+    match state.store.insert_submission(row, idempotency).await {
+        Ok(InsertOutcome::Inserted) => {
+            state.metrics.submissions_accepted.with_label_values(&[kind.as_str()]).inc();
+            state.metrics.attachment_bytes.inc_by(stored_bytes);
+            tracing::info!(submission = %id, kind = kind.as_str(), attachments = attachments.len(), "submission stored");
+            Ok(Accepted::Stored(created(receipt)))
+        }
+        Ok(InsertOutcome::Replayed(response)) => Ok(Accepted::Replayed(response)),
+        Err(error) => Err(ApiError::storage(error)),
+    }
+}
+
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    id: Uuid,
+    staged: &mut Staged,
+) -> Result<Received, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let declared_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match essence.as_str() {
+        "application/json" => {
+            if declared_length.is_some_and(|len| len > body::JSON_BODY_LIMIT as u64) {
+                return Err(body::body_too_large());
+            }
+            body::read_json(body).await
+        }
+        "multipart/form-data" => {
+            let limit = state.limits.max_total_attachment_bytes.saturating_add(TEXT_ALLOWANCE);
+            if declared_length.is_some_and(|len| len > limit) {
+                return Err(body::body_too_large());
+            }
+            let boundary = multer::parse_boundary(content_type)
+                .map_err(|_| ApiError::MalformedBody("the multipart boundary is missing"))?;
+            body::read_multipart(body, boundary, state.limits, id, staged).await
+        }
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+fn submission_row(
+    state: &AppState,
+    id: Uuid,
+    received_at: chrono::DateTime<Utc>,
+    submission: Submission,
+    attachments: &[StoredAttachment],
+) -> SubmissionRow {
+    let env = submission.environment;
+    let contact = submission.contact.as_ref().map(|c| {
+        let sealed = state.vault.seal(id, c);
+        ContactRow {
+            blind_index: sealed.blind_index,
+            sealed: sealed.sealed,
+            key_id: sealed.key_id,
+        }
+    });
+    SubmissionRow {
+        id,
+        received_at,
+        kind: submission.kind.as_str().to_owned(),
+        status: "new".to_owned(),
+        summary: submission.summary.map(|s| s.into_inner()),
+        message: submission.message.into_inner(),
+        rating: submission.rating.map(|r| i16::from(r.get())),
+        webapp_version: env.webapp_version.as_str().to_owned(),
+        server_version: env.server_version.as_str().to_owned(),
+        browser_brand: env.browser.brand,
+        browser_version: env.browser.version,
+        screen_width: i32::from(env.screen.width),
+        screen_height: i32::from(env.screen.height),
+        page_url: env.page_url.as_str().to_owned(),
+        terms: TermsRecord {
+            version: state.terms.version.clone(),
+            sha256: state.terms.sha256.clone(),
+            widget: submission.kind.as_str().to_owned(),
+            button: submission.button.as_str().to_owned(),
+            accepted_at: received_at,
+        },
+        attachments: attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AttachmentRow {
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                object_key: a.object_key.clone(),
+                filename: a.filename.clone(),
+                content_type: a.content_type.to_owned(),
+                size: i64::try_from(a.size).unwrap_or(i64::MAX),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+        contact,
+    }
+}
+
+/// SHA-256 of the `Idempotency-Key` header, if one was sent and is well formed.
+fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::Validation(ValidationErrors(vec![FieldError::new(
+            "Idempotency-Key",
+            "invalid",
+            "must be 1 to 128 visible ASCII characters",
+        )])));
+    }
+    Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
+}
+
+fn created(receipt: String) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        receipt,
+    )
+        .into_response()
+}
+
+fn replay(receipt: String) -> Response {
+    let mut response = created(receipt);
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

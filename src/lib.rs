@@ -1,0 +1,21 @@
+//! feedbackd: collects feedback from the WebApp's widgets and keeps it private.
+//!
+//! The way a submission travels: [`http`] reads the request, [`domain`] parses its fields,
+//! [`attachments`] streams files into [`blobs`], [`privacy`] seals contact details, and
+//! [`store`] commits everything in one transaction before the 201 goes out.
+
+pub mod app;
+pub mod attachments;
+pub mod blobs;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod metrics;
+pub mod privacy;
+pub mod store;
+pub mod telemetry;
+pub mod useragent;
+
+pub use app::{AppState, Application};
+pub use config::Settings;

@@ -1,0 +1,123 @@
+//! The two 32-byte keys behind contact sealing and the blind index.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::OsRng;
+use chacha20poly1305::aead::rand_core::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+/// The sealing key and the blind-index key. Never printed.
+#[derive(Clone)]
+pub struct ContactKeys {
+    seal: [u8; 32],
+    blind_index: [u8; 32],
+}
+
+impl std::fmt::Debug for ContactKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContactKeys(..)")
+    }
+}
+
+fn decode_key(name: &str, value: &SecretString) -> anyhow::Result<[u8; 32]> {
+    let bytes = STANDARD
+        .decode(value.expose_secret().trim())
+        .with_context(|| format!("{name} is not valid base64"))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{name} must decode to exactly 32 bytes"))
+}
+
+impl ContactKeys {
+    pub fn generate() -> Self {
+        let mut seal = [0u8; 32];
+        let mut blind_index = [0u8; 32];
+        OsRng.fill_bytes(&mut seal);
+        OsRng.fill_bytes(&mut blind_index);
+        Self { seal, blind_index }
+    }
+
+    /// Both keys from configuration, as base64 of 32 bytes each.
+    pub fn from_config(seal: &SecretString, blind_index: &SecretString) -> anyhow::Result<Self> {
+        Ok(Self {
+            seal: decode_key("contact_key", seal)?,
+            blind_index: decode_key("blind_index_key", blind_index)?,
+        })
+    }
+
+    /// Reads the key file, creating it (mode 0600) with fresh keys when it does not exist.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse_file(&text)
+                .with_context(|| format!("reading key file {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let keys = Self::generate();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options
+                    .open(path)
+                    .with_context(|| format!("creating key file {}", path.display()))?;
+                writeln!(
+                    file,
+                    "contact_key={}\nblind_index_key={}",
+                    STANDARD.encode(keys.seal),
+                    STANDARD.encode(keys.blind_index)
+                )?;
+                file.sync_all()?;
+                Ok(keys)
+            }
+            Err(e) => Err(e).with_context(|| format!("reading key file {}", path.display())),
+        }
+    }
+
+    fn parse_file(text: &str) -> anyhow::Result<Self> {
+        let value = |name: &str| -> anyhow::Result<SecretString> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                .map(|v| SecretString::from(v.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("{name} missing"))
+        };
+        Self::from_config(&value("contact_key")?, &value("blind_index_key")?)
+    }
+
+    pub fn seal_key(&self) -> &[u8; 32] {
+        &self.seal
+    }
+
+    pub fn blind_index_key(&self) -> &[u8; 32] {
+        &self.blind_index
+    }
+
+    /// A short public fingerprint of the sealing key, stored with each ciphertext for rotation.
+    pub fn key_id(&self) -> String {
+        hex::encode(&Sha256::digest(self.seal)[..4])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_is_created_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contact.key");
+        let first = ContactKeys::load_or_create(&path).unwrap();
+        let again = ContactKeys::load_or_create(&path).unwrap();
+        assert_eq!(first.seal_key(), again.seal_key());
+        assert_eq!(first.blind_index_key(), again.blind_index_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
