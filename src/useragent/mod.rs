@@ -67,6 +67,6 @@ mod tests {
         assert_eq!(firefox.version.as_deref(), Some("128.0"));
         assert_eq!(detect(None).brand, "Other");
         assert_eq!(detect(Some("")).brand, "Other");
-        assert_eq!(detect(Some("curl-but-not-really/∞")).brand, "Other");
+        assert_eq!(detect(Some("∞ nothing known ∞")).brand, "Other");
     }
 }

@@ -1,0 +1,90 @@
+//! `Idempotency-Key`: a retry gets the first response and stores nothing new.
+
+use serde_json::Value;
+
+use crate::helpers::{PNG_1X1, file_part, has_error, problem, spawn_app};
+
+#[tokio::test]
+async fn a_retry_with_the_same_key_returns_the_first_response() {
+    let app = spawn_app().await;
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/feedback"))
+            .header("idempotency-key", "a7d3c1e2-retry-1")
+            .json(&app.valid_json())
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let second = send().await.unwrap();
+    assert_eq!(second.status(), 201);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    let counts = app.row_counts().await;
+    assert!(counts.contains(&("submissions", 1)), "{counts:?}");
+    assert!(counts.contains(&("idempotency_keys", 1)), "{counts:?}");
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_store_one_submission_and_one_object() {
+    let app = spawn_app().await;
+    let send = || {
+        let form = app
+            .valid_bug_form()
+            .part("attachment", file_part(PNG_1X1, "s.png", "image/png"));
+        app.client
+            .post(app.url("/api/v1/feedback"))
+            .header("idempotency-key", "same-key-everywhere")
+            .multipart(form)
+            .send()
+    };
+    let responses = futures::future::join_all((0..8).map(|_| send())).await;
+    let mut ids = Vec::new();
+    for response in responses {
+        let response = response.unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every response names the one stored submission");
+    assert!(app.row_counts().await.contains(&("submissions", 1)));
+    assert_eq!(app.object_keys().await.len(), 1, "the losers' uploads were removed");
+}
+
+#[tokio::test]
+async fn different_keys_are_different_submissions() {
+    let app = spawn_app().await;
+    for key in ["k-1", "k-2"] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/feedback"))
+            .header("idempotency-key", key)
+            .json(&app.valid_json())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    assert!(app.row_counts().await.contains(&("submissions", 2)));
+}
+
+#[tokio::test]
+async fn a_malformed_key_is_refused() {
+    let app = spawn_app().await;
+    for key in ["x".repeat(129), "has space".to_owned()] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/feedback"))
+            .header("idempotency-key", key)
+            .json(&app.valid_json())
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, 422, "validation_failed").await;
+        assert!(has_error(&problem, "Idempotency-Key", "invalid"));
+    }
+    app.assert_nothing_stored().await;
+}

@@ -1,0 +1,161 @@
+//! The real binary: `serve` prints its URLs, logs hold nothing personal, SIGTERM stops it
+//! cleanly, and an acknowledged submission survives a SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use feedbackd::store;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_feedbackd");
+
+struct Served {
+    child: Child,
+    base: String,
+    stderr_file: std::path::PathBuf,
+}
+
+fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
+    let stderr_file = data_dir.join("stderr.log");
+    let mut command = Command::new(BIN);
+    command
+        .arg("serve")
+        .env("FEEDBACKD_DATA_DIR", data_dir)
+        .env("FEEDBACKD_LISTEN", "127.0.0.1:0")
+        .env("FEEDBACKD_ADMIN_LISTEN", "127.0.0.1:0")
+        .env("FEEDBACKD_RATE_LIMIT_PER_MINUTE", "0")
+        .env("RUST_LOG", "trace")
+        .env_remove("FEEDBACKD_DATABASE_URL")
+        .env_remove("FEEDBACKD_STORAGE_URL")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_file).unwrap());
+    for (k, v) in extra_env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut base = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("feedbackd: demo page ") {
+            base = Some(url.trim_end_matches('/').to_owned());
+            break;
+        }
+    }
+    Served {
+        child,
+        base: base.expect("serve prints the demo page URL"),
+        stderr_file,
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+}
+
+fn submission(terms_version: &str) -> Value {
+    json!({
+        "kind": "bug",
+        "summary": "SECRET-SUMMARY-7f3a",
+        "message": "SECRET-MESSAGE-7f3a",
+        "webapp_version": "6.4.2",
+        "server_version": "9.1.0",
+        "screen_resolution": "1280x720",
+        "url": "https://mail.example.org/app/SECRET-PATH-7f3a?q=SECRET-QUERY",
+        "terms_version": terms_version,
+        "terms_accepted": true,
+        "contact_name": "SECRET-NAME-7f3a",
+        "contact_email": "secret.person.7f3a@example.org",
+    })
+}
+
+async fn submit(base: &str) -> Value {
+    let client = reqwest::Client::builder().user_agent("SECRET-AGENT-7f3a/1.0").build().unwrap();
+    let terms: Value = client.get(format!("{base}/api/v1/terms")).send().await.unwrap().json().await.unwrap();
+    let response = client
+        .post(format!("{base}/api/v1/feedback"))
+        .json(&submission(terms["version"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn logs_hold_no_personal_data_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &[("FEEDBACKD_LOG_FORMAT", "json")]);
+    submit(&served.base).await;
+    signal(&served.child, "TERM");
+    let status = served.child.wait().unwrap();
+    assert!(status.success(), "graceful exit, got {status}");
+
+    let logs = std::fs::read_to_string(&served.stderr_file).unwrap();
+    assert!(logs.contains("submission stored"), "the run logged at all:\n{logs}");
+    for line in logs.lines() {
+        assert!(serde_json::from_str::<Value>(line).is_ok(), "JSON log line: {line}");
+    }
+    for secret in ["SECRET", "7f3a", "127.0.0.1:", "example.org"] {
+        let leaked = logs.lines().find(|l| l.contains(secret) && !l.contains("feedbackd listening"));
+        assert!(leaked.is_none(), "{secret} leaked into the logs: {leaked:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_acknowledged_submission_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &[]);
+    let receipt = submit(&served.base).await;
+    signal(&served.child, "KILL");
+    served.child.wait().unwrap();
+
+    let url = format!("sqlite://{}", dir.path().join("feedbackd.db").display());
+    let store = store::connect(&url).await.unwrap();
+    let id = receipt["id"].as_str().unwrap().parse().unwrap();
+    let row = store.submission(id).await.unwrap().expect("the acknowledged row survived");
+    assert_eq!(row.message, "SECRET-MESSAGE-7f3a");
+    assert!(row.contact.is_some());
+    store.close().await;
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"]] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn migrate_creates_the_database_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env("FEEDBACKD_DATA_DIR", dir.path())
+        .env_remove("FEEDBACKD_DATABASE_URL")
+        .timeout_guard();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("feedbackd.db").exists());
+}
+
+trait TimeoutGuard {
+    fn timeout_guard(&mut self) -> std::process::Output;
+}
+
+impl TimeoutGuard for Command {
+    /// Runs the command, failing the test instead of hanging if it takes over a minute.
+    fn timeout_guard(&mut self) -> std::process::Output {
+        let mut child = self.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(started.elapsed() < Duration::from_secs(60), "command hung");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    }
+}
