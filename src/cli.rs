@@ -9,7 +9,11 @@ use crate::config::Settings;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "feedbackd", version, about = "Collects WebApp feedback and keeps it private.")]
+#[command(
+    name = "feedbackd",
+    version,
+    about = "Collects WebApp feedback and keeps it private."
+)]
 pub struct Cli {
     /// A TOML configuration file; FEEDBACKD_* environment variables override it.
     #[arg(long, global = true, env = "FEEDBACKD_CONFIG", value_name = "FILE")]

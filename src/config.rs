@@ -133,9 +133,9 @@ impl Settings {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("feedbackd.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("feedbackd.db").display()))
     }
 
     pub fn storage_url(&self) -> String {
@@ -156,7 +156,12 @@ impl Settings {
         let text = match (&self.terms_text, &self.terms_file) {
             (Some(text), _) => text.clone(),
             (None, Some(file)) => std::fs::read_to_string(file)?,
-            (None, None) => return Ok(Terms::new(&self.terms_version, crate::domain::Terms::default().text)),
+            (None, None) => {
+                return Ok(Terms::new(
+                    &self.terms_version,
+                    crate::domain::Terms::default().text,
+                ));
+            }
         };
         Ok(Terms::new(&self.terms_version, text))
     }

@@ -16,8 +16,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("feedbackd".into()), None)
-            .expect("a valid metrics prefix");
+        let registry =
+            Registry::new_custom(Some("feedbackd".into()), None).expect("a valid metrics prefix");
         let submissions_accepted = IntCounterVec::new(
             Opts::new("submissions_accepted_total", "Submissions stored, by kind"),
             &["kind"],
@@ -28,16 +28,17 @@ impl Metrics {
             &["code"],
         )
         .expect("valid metric");
-        let attachment_bytes = IntCounter::new(
-            "attachment_bytes_total",
-            "Bytes of attachments stored",
-        )
-        .expect("valid metric");
+        let attachment_bytes =
+            IntCounter::new("attachment_bytes_total", "Bytes of attachments stored")
+                .expect("valid metric");
         let request_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Request duration by matched route")
-                .buckets(vec![
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-                ]),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Request duration by matched route",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
             &["method", "route", "status"],
         )
         .expect("valid metric");

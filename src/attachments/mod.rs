@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::blobs::Blobs;
-pub use sniff::{AttachmentType, ALLOWED_TYPES};
+pub use sniff::{ALLOWED_TYPES, AttachmentType};
 
 /// Bytes looked at to decide a file's type.
 const SNIFF_BYTES: usize = 1024;
@@ -85,7 +85,11 @@ pub struct Budget {
 
 impl Budget {
     pub fn new(limits: Limits) -> Self {
-        Self { limits, files: 0, bytes: 0 }
+        Self {
+            limits,
+            files: 0,
+            bytes: 0,
+        }
     }
 
     pub fn bytes(&self) -> u64 {
@@ -102,7 +106,10 @@ pub struct Staged {
 
 impl Staged {
     pub fn new(blobs: Blobs) -> Self {
-        Self { blobs, keys: Vec::new() }
+        Self {
+            blobs,
+            keys: Vec::new(),
+        }
     }
 
     /// The request committed: the objects are now owned by database rows.
@@ -153,7 +160,12 @@ where
     E: Into<Box<dyn StdError + Send + Sync>>,
 {
     let limits = budget.limits;
-    let mut next = async || body.next().await.transpose().map_err(|e| AttachmentError::Read(e.into()));
+    let mut next = async || {
+        body.next()
+            .await
+            .transpose()
+            .map_err(|e| AttachmentError::Read(e.into()))
+    };
 
     // Gather the first bytes to decide the type before anything is stored.
     let mut head: Vec<Bytes> = Vec::new();
@@ -177,7 +189,11 @@ where
     if budget.files > limits.max_attachments {
         return Err(AttachmentError::Limit(LimitReason::TooManyFiles));
     }
-    let sniffed: Vec<u8> = head.iter().flat_map(|c| c.iter().copied()).take(SNIFF_BYTES).collect();
+    let sniffed: Vec<u8> = head
+        .iter()
+        .flat_map(|c| c.iter().copied())
+        .take(SNIFF_BYTES)
+        .collect();
     let kind = AttachmentType::sniff(&sniffed).ok_or(AttachmentError::TypeNotAllowed)?;
     let mut text_check = (kind == AttachmentType::Text).then(sniff::Utf8Text::default);
 
@@ -203,13 +219,17 @@ where
                 return Err(AttachmentError::Limit(LimitReason::TotalTooLarge));
             }
             if let Some(check) = text_check.as_mut() {
-                check.feed(&chunk).map_err(|()| AttachmentError::TypeNotAllowed)?;
+                check
+                    .feed(&chunk)
+                    .map_err(|()| AttachmentError::TypeNotAllowed)?;
             }
             hasher.update(&chunk);
             writer.put(chunk).await?;
         }
         if let Some(check) = &text_check {
-            check.finish().map_err(|()| AttachmentError::TypeNotAllowed)?;
+            check
+                .finish()
+                .map_err(|()| AttachmentError::TypeNotAllowed)?;
         }
         Ok(())
     }

@@ -118,9 +118,18 @@ mod tests {
     #[test]
     fn types_by_content() {
         assert_eq!(AttachmentType::sniff(PNG_HEAD), Some(AttachmentType::Png));
-        assert_eq!(AttachmentType::sniff(b"%PDF-1.7\n"), Some(AttachmentType::Pdf));
-        assert_eq!(AttachmentType::sniff(b"{\"log\": \"ok\"}\n"), Some(AttachmentType::Text));
-        assert_eq!(AttachmentType::sniff(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"), None);
+        assert_eq!(
+            AttachmentType::sniff(b"%PDF-1.7\n"),
+            Some(AttachmentType::Pdf)
+        );
+        assert_eq!(
+            AttachmentType::sniff(b"{\"log\": \"ok\"}\n"),
+            Some(AttachmentType::Text)
+        );
+        assert_eq!(
+            AttachmentType::sniff(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"),
+            None
+        );
         assert_eq!(AttachmentType::sniff(b"MZ\x90\0\x03\0\0\0"), None);
         assert_eq!(AttachmentType::sniff(b"abc\0def"), None);
     }

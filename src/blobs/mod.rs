@@ -48,7 +48,9 @@ pub struct Blobs {
 
 impl std::fmt::Debug for Blobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Blobs").field("backend", &self.description).finish()
+        f.debug_struct("Blobs")
+            .field("backend", &self.description)
+            .finish()
     }
 }
 
@@ -115,7 +117,10 @@ impl Blobs {
 
     /// A fresh key for an attachment of `submission`.
     pub fn new_attachment_key(submission: Uuid) -> Path {
-        Path::from(format!("{ATTACHMENTS_PREFIX}/{submission}/{}", Uuid::new_v4()))
+        Path::from(format!(
+            "{ATTACHMENTS_PREFIX}/{submission}/{}",
+            Uuid::new_v4()
+        ))
     }
 
     /// A streaming writer: buffered up to one part, multipart beyond that.

@@ -14,7 +14,11 @@ use crate::store::Store;
 const KEYS_PER_QUERY: usize = 500;
 
 /// One pass over the attachments prefix; returns how many orphans were deleted.
-pub async fn sweep_orphans(blobs: &Blobs, store: &dyn Store, grace: Duration) -> anyhow::Result<usize> {
+pub async fn sweep_orphans(
+    blobs: &Blobs,
+    store: &dyn Store,
+    grace: Duration,
+) -> anyhow::Result<usize> {
     let cutoff = chrono::Utc::now() - grace;
     let prefix = Path::from(ATTACHMENTS_PREFIX);
     let mut stale = blobs

@@ -98,7 +98,10 @@ impl Summary {
             return Ok(None);
         }
         if char_len(trimmed) > Self::MAX_CHARS {
-            return Err(("too_long", format!("at most {} characters", Self::MAX_CHARS)));
+            return Err((
+                "too_long",
+                format!("at most {} characters", Self::MAX_CHARS),
+            ));
         }
         Ok(Some(Self(trimmed.to_owned())))
     }
@@ -121,7 +124,10 @@ impl Message {
             return Err(("empty", "must not be empty".into()));
         }
         if char_len(trimmed) > Self::MAX_CHARS {
-            return Err(("too_long", format!("at most {} characters", Self::MAX_CHARS)));
+            return Err((
+                "too_long",
+                format!("at most {} characters", Self::MAX_CHARS),
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -161,7 +167,10 @@ impl VersionLabel {
             return Err(("empty", "must not be empty".into()));
         }
         if char_len(trimmed) > Self::MAX_CHARS {
-            return Err(("too_long", format!("at most {} characters", Self::MAX_CHARS)));
+            return Err((
+                "too_long",
+                format!("at most {} characters", Self::MAX_CHARS),
+            ));
         }
         if trimmed.chars().any(char::is_control) {
             return Err(("invalid", "must hold printable characters only".into()));
@@ -185,7 +194,12 @@ impl ScreenResolution {
     pub const MAX_SIDE: u16 = 16_384;
 
     pub fn parse(raw: &str) -> FieldResult<Self> {
-        let invalid = || ("invalid", "must be WIDTHxHEIGHT, each from 1 to 16384".to_owned());
+        let invalid = || {
+            (
+                "invalid",
+                "must be WIDTHxHEIGHT, each from 1 to 16384".to_owned(),
+            )
+        };
         let (w, h) = raw.trim().split_once('x').ok_or_else(invalid)?;
         let side = |s: &str| -> Option<u16> {
             if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -214,7 +228,12 @@ impl PageUrl {
         if trimmed.len() > Self::MAX_LEN {
             return Err(("too_long", format!("at most {} characters", Self::MAX_LEN)));
         }
-        let invalid = || ("invalid", "must be an absolute http or https URL".to_owned());
+        let invalid = || {
+            (
+                "invalid",
+                "must be an absolute http or https URL".to_owned(),
+            )
+        };
         let mut url = url::Url::parse(trimmed).map_err(|_| invalid())?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(invalid());
@@ -245,7 +264,10 @@ impl ContactName {
             return Ok(None);
         }
         if char_len(trimmed) > Self::MAX_CHARS {
-            return Err(("too_long", format!("at most {} characters", Self::MAX_CHARS)));
+            return Err((
+                "too_long",
+                format!("at most {} characters", Self::MAX_CHARS),
+            ));
         }
         if trimmed.chars().any(char::is_control) {
             return Err(("invalid", "must hold printable characters only".into()));
@@ -305,20 +327,37 @@ mod tests {
 
     #[test]
     fn message_is_trimmed_and_bounded() {
-        assert_eq!(Message::parse("  hi \n").map(Message::into_inner), Ok("hi".into()));
+        assert_eq!(
+            Message::parse("  hi \n").map(Message::into_inner),
+            Ok("hi".into())
+        );
         assert_eq!(Message::parse("   ").unwrap_err().0, "empty");
         assert!(Message::parse(&"é".repeat(10_000)).is_ok());
-        assert_eq!(Message::parse(&"é".repeat(10_001)).unwrap_err().0, "too_long");
+        assert_eq!(
+            Message::parse(&"é".repeat(10_001)).unwrap_err().0,
+            "too_long"
+        );
     }
 
     #[test]
     fn screen_resolution_bounds() {
         assert_eq!(
             ScreenResolution::parse("1920x1080"),
-            Ok(ScreenResolution { width: 1920, height: 1080 })
+            Ok(ScreenResolution {
+                width: 1920,
+                height: 1080
+            })
         );
         assert!(ScreenResolution::parse("16384x1").is_ok());
-        for bad in ["0x10", "16385x10", "1920*1080", "x", "+1x1", "1920x", "99999x1"] {
+        for bad in [
+            "0x10",
+            "16385x10",
+            "1920*1080",
+            "x",
+            "+1x1",
+            "1920x",
+            "99999x1",
+        ] {
             assert!(ScreenResolution::parse(bad).is_err(), "{bad}");
         }
     }
@@ -336,12 +375,17 @@ mod tests {
     fn versions_are_printable_and_bounded() {
         assert!(VersionLabel::parse("6.4.2-rc1").is_ok());
         assert_eq!(VersionLabel::parse("a\u{7}b").unwrap_err().0, "invalid");
-        assert_eq!(VersionLabel::parse(&"1".repeat(65)).unwrap_err().0, "too_long");
+        assert_eq!(
+            VersionLabel::parse(&"1".repeat(65)).unwrap_err().0,
+            "too_long"
+        );
     }
 
     #[test]
     fn email_is_validated_and_normalized() {
-        let email = ContactEmail::parse(" Ann.Example@Mail.ORG ").unwrap().unwrap();
+        let email = ContactEmail::parse(" Ann.Example@Mail.ORG ")
+            .unwrap()
+            .unwrap();
         assert_eq!(email.normalized(), "ann.example@mail.org");
         assert!(ContactEmail::parse("").unwrap().is_none());
         assert!(ContactEmail::parse("not-an-address").is_err());

@@ -182,11 +182,7 @@ impl Collector<'_> {
 
 impl Submission {
     /// Applies every rule of the contract to `raw`, reporting all failing fields at once.
-    pub fn parse(
-        raw: &RawForm,
-        terms: &Terms,
-        browser: Browser,
-    ) -> Result<Self, ValidationErrors> {
+    pub fn parse(raw: &RawForm, terms: &Terms, browser: Browser) -> Result<Self, ValidationErrors> {
         let mut c = Collector {
             raw,
             errors: Vec::new(),
@@ -205,7 +201,11 @@ impl Submission {
         let rating = match c.text("rating").filter(|r| !r.trim().is_empty()) {
             None => None,
             Some(_) if kind.is_some_and(|k| k != Kind::Feedback) => {
-                c.fail("rating", "not_allowed", "is only accepted with kind=feedback");
+                c.fail(
+                    "rating",
+                    "not_allowed",
+                    "is only accepted with kind=feedback",
+                );
                 None
             }
             Some(text) => c.apply("rating", &text, Rating::parse),
@@ -233,11 +233,24 @@ impl Submission {
         let email = c.optional("contact_email", ContactEmail::parse);
 
         let errors = c.errors;
-        match (kind, message, webapp_version, server_version, screen, page_url) {
-            (Some(kind), Some(message), Some(webapp_version), Some(server_version), Some(screen), Some(page_url))
-                if errors.is_empty() =>
-            {
-                let contact = (name.is_some() || email.is_some()).then_some(Contact { name, email });
+        match (
+            kind,
+            message,
+            webapp_version,
+            server_version,
+            screen,
+            page_url,
+        ) {
+            (
+                Some(kind),
+                Some(message),
+                Some(webapp_version),
+                Some(server_version),
+                Some(screen),
+                Some(page_url),
+            ) if errors.is_empty() => {
+                let contact =
+                    (name.is_some() || email.is_some()).then_some(Contact { name, email });
                 Ok(Self {
                     kind,
                     summary,
@@ -318,7 +331,10 @@ mod tests {
             ("terms_version", "required"),
             ("terms_accepted", "required"),
         ] {
-            assert!(fields.contains(&expected), "{expected:?} missing from {fields:?}");
+            assert!(
+                fields.contains(&expected),
+                "{expected:?} missing from {fields:?}"
+            );
         }
         assert_eq!(err.code(), "unknown_field");
     }

@@ -32,7 +32,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
             }
         }
     }
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, report).into_response()
 }
 

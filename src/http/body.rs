@@ -13,7 +13,9 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use crate::attachments::{self, AttachmentError, Budget, LimitReason, Limits, Staged, StoredAttachment};
+use crate::attachments::{
+    self, AttachmentError, Budget, LimitReason, Limits, Staged, StoredAttachment,
+};
 use crate::domain::{FieldError, RawForm, RawValue, ValidationErrors};
 
 /// Largest JSON body: a 10,000-character message fully `\u`-escaped, with room for the rest.
@@ -35,7 +37,11 @@ pub fn too_large(code: &'static str, message: String) -> ApiError {
 }
 
 pub fn body_too_large() -> ApiError {
-    ApiError::TooLarge(FieldError::new("body", "body_too_large", "exceeds the largest accepted body"))
+    ApiError::TooLarge(FieldError::new(
+        "body",
+        "body_too_large",
+        "exceeds the largest accepted body",
+    ))
 }
 
 /// Whether a read error was a body limit, however deeply it is wrapped.
@@ -83,7 +89,10 @@ pub async fn read_json(body: Body) -> Result<Received, ApiError> {
         };
         form.push(name, raw);
     }
-    Ok(Received { form, attachments: Vec::new() })
+    Ok(Received {
+        form,
+        attachments: Vec::new(),
+    })
 }
 
 pub async fn read_multipart(
@@ -93,8 +102,11 @@ pub async fn read_multipart(
     submission: Uuid,
     staged: &mut Staged,
 ) -> Result<Received, ApiError> {
-    let body_limit = limits.max_total_attachment_bytes.saturating_add(TEXT_ALLOWANCE);
-    let stream = Limited::new(body, usize::try_from(body_limit).unwrap_or(usize::MAX)).into_data_stream();
+    let body_limit = limits
+        .max_total_attachment_bytes
+        .saturating_add(TEXT_ALLOWANCE);
+    let stream =
+        Limited::new(body, usize::try_from(body_limit).unwrap_or(usize::MAX)).into_data_stream();
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut received = Received::default();
     let mut budget = Budget::new(limits);
@@ -107,7 +119,9 @@ pub async fn read_multipart(
         let name = field.name().unwrap_or_default().to_owned();
         if name == "attachment" {
             let filename = field.file_name().map(str::to_owned);
-            match attachments::receive(field, filename.as_deref(), submission, &mut budget, staged).await {
+            match attachments::receive(field, filename.as_deref(), submission, &mut budget, staged)
+                .await
+            {
                 Ok(Some(stored)) => received.attachments.push(stored),
                 Ok(None) => {}
                 Err(error) => return Err(attachment_error(error, limits)),
@@ -150,16 +164,20 @@ fn mib(bytes: u64) -> String {
 
 fn attachment_error(error: AttachmentError, limits: Limits) -> ApiError {
     match error {
-        AttachmentError::Limit(LimitReason::TooManyFiles) => {
-            too_large("too_many_files", format!("at most {} files", limits.max_attachments))
-        }
+        AttachmentError::Limit(LimitReason::TooManyFiles) => too_large(
+            "too_many_files",
+            format!("at most {} files", limits.max_attachments),
+        ),
         AttachmentError::Limit(LimitReason::FileTooLarge) => too_large(
             "file_too_large",
             format!("each file at most {}", mib(limits.max_attachment_bytes)),
         ),
         AttachmentError::Limit(LimitReason::TotalTooLarge) => too_large(
             "total_too_large",
-            format!("all files together at most {}", mib(limits.max_total_attachment_bytes)),
+            format!(
+                "all files together at most {}",
+                mib(limits.max_total_attachment_bytes)
+            ),
         ),
         AttachmentError::TypeNotAllowed => ApiError::AttachmentTypeNotAllowed,
         AttachmentError::Empty => ApiError::Validation(ValidationErrors(vec![FieldError::new(

@@ -69,24 +69,43 @@ impl ApiError {
                 "attachment_type_not_allowed",
                 "Attachment type not allowed",
             ),
-            Self::Validation(errors) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, errors.code(), "Invalid submission")
-            }
-            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+            Self::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors.code(),
+                "Invalid submission",
+            ),
+            Self::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+            ),
             Self::StorageUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",
                 "Storage unavailable",
             ),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
         }
     }
 
     fn detail_and_errors(self) -> (String, Vec<FieldError>) {
         match self {
-            Self::MalformedBody(why) => (format!("The request body could not be read: {why}."), vec![]),
-            Self::TooLarge(error) => (format!("The request is too large: {} {}.", error.field, error.message), vec![error]),
+            Self::MalformedBody(why) => (
+                format!("The request body could not be read: {why}."),
+                vec![],
+            ),
+            Self::TooLarge(error) => (
+                format!(
+                    "The request is too large: {} {}.",
+                    error.field, error.message
+                ),
+                vec![error],
+            ),
             Self::UnsupportedMediaType => (
                 "Send application/json, or multipart/form-data with attachments.".into(),
                 vec![],
@@ -99,11 +118,15 @@ impl ApiError {
                     "must be PNG, JPEG, GIF, WebP, PDF or UTF-8 plain text",
                 )],
             ),
-            Self::Validation(ValidationErrors(errors)) => {
-                (format!("{} field(s) failed validation.", errors.len()), errors)
-            }
+            Self::Validation(ValidationErrors(errors)) => (
+                format!("{} field(s) failed validation.", errors.len()),
+                errors,
+            ),
             Self::RateLimited(wait) => (
-                format!("Too many submissions from this client; retry in {} s.", retry_secs(&wait)),
+                format!(
+                    "Too many submissions from this client; retry in {} s.",
+                    retry_secs(&wait)
+                ),
                 vec![],
             ),
             Self::StorageUnavailable(_) => ("Storage is unavailable; retry later.".into(), vec![]),
@@ -127,7 +150,7 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let retry_after = match &self {
-            Self::RateLimited(wait) => Some(retry_secs(&wait)),
+            Self::RateLimited(wait) => Some(retry_secs(wait)),
             Self::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
             _ => None,
         };

@@ -19,7 +19,9 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::attachments::{Staged, StoredAttachment};
 use crate::domain::{FieldError, Submission, ValidationErrors};
-use crate::store::{AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, SubmissionRow, TermsRecord};
+use crate::store::{
+    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, SubmissionRow, TermsRecord,
+};
 use crate::useragent;
 
 /// Longest `Idempotency-Key` accepted.
@@ -45,7 +47,9 @@ async fn submit(
     body: Body,
 ) -> Result<Response, ApiError> {
     if let Some(limiter) = &state.rate_limiter {
-        limiter.check(&headers, peer).map_err(ApiError::RateLimited)?;
+        limiter
+            .check(&headers, peer)
+            .map_err(ApiError::RateLimited)?;
     }
     let idempotency_key = idempotency_key_hash(&headers)?;
     if let Some(key_hash) = &idempotency_key {
@@ -88,7 +92,9 @@ async fn accept(
 ) -> Result<Accepted, ApiError> {
     let id = Uuid::now_v7();
     let Received { form, attachments } = read_body(state, headers, body, id, staged).await?;
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
     let submission = Submission::parse(&form, &state.terms, useragent::detect(user_agent))
         .map_err(ApiError::Validation)?;
 
@@ -109,7 +115,11 @@ async fn accept(
 
     match state.store.insert_submission(row, idempotency).await {
         Ok(InsertOutcome::Inserted) => {
-            state.metrics.submissions_accepted.with_label_values(&[kind.as_str()]).inc();
+            state
+                .metrics
+                .submissions_accepted
+                .with_label_values(&[kind.as_str()])
+                .inc();
             state.metrics.attachment_bytes.inc_by(stored_bytes);
             tracing::info!(submission = %id, kind = kind.as_str(), attachments = attachments.len(), "submission stored");
             Ok(Accepted::Stored(created(receipt)))
@@ -130,7 +140,12 @@ async fn read_body(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let declared_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -143,7 +158,10 @@ async fn read_body(
             body::read_json(body).await
         }
         "multipart/form-data" => {
-            let limit = state.limits.max_total_attachment_bytes.saturating_add(TEXT_ALLOWANCE);
+            let limit = state
+                .limits
+                .max_total_attachment_bytes
+                .saturating_add(TEXT_ALLOWANCE);
             if declared_length.is_some_and(|len| len > limit) {
                 return Err(body::body_too_large());
             }
@@ -215,12 +233,17 @@ fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<String>, ApiError>
         return Ok(None);
     };
     let key = value.to_str().unwrap_or_default().trim();
-    if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::Validation(ValidationErrors(vec![FieldError::new(
-            "Idempotency-Key",
-            "invalid",
-            "must be 1 to 128 visible ASCII characters",
-        )])));
+    if key.is_empty()
+        || key.len() > IDEMPOTENCY_KEY_MAX
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ApiError::Validation(ValidationErrors(vec![
+            FieldError::new(
+                "Idempotency-Key",
+                "invalid",
+                "must be 1 to 128 visible ASCII characters",
+            ),
+        ])));
     }
     Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
 }
@@ -228,7 +251,10 @@ fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<String>, ApiError>
 fn created(receipt: String) -> Response {
     (
         StatusCode::CREATED,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         receipt,
     )
         .into_response()

@@ -34,7 +34,10 @@ pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(public::assets_router(state.settings.demo_page))
-        .route_layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -50,7 +53,10 @@ pub fn public_router(state: AppState) -> Router {
 /// The admin listener's routes.
 pub fn admin_router(state: AppState) -> Router {
     admin::router()
-        .route_layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .with_state(state)
 }
 
@@ -69,7 +75,10 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(3600))
 }

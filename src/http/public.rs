@@ -41,8 +41,14 @@ pub fn assets_router(demo_page: bool) -> Router<AppState> {
     }
     router
         .route("/", get(demo_page_html))
-        .route("/widget/demo.js", get(|| async { asset(DEMO_JS, "text/javascript; charset=utf-8") }))
-        .route("/widget/demo.css", get(|| async { asset(DEMO_CSS, "text/css; charset=utf-8") }))
+        .route(
+            "/widget/demo.js",
+            get(|| async { asset(DEMO_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/widget/demo.css",
+            get(|| async { asset(DEMO_CSS, "text/css; charset=utf-8") }),
+        )
 }
 
 #[derive(Serialize)]
@@ -79,8 +85,14 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
         body,
     )

@@ -82,7 +82,10 @@ mod tests {
         let wait = limiter.check(&headers, peer).unwrap_err();
         assert!(wait > Duration::from_secs(1));
         let other: SocketAddr = "192.0.2.2:5000".parse().unwrap();
-        assert!(limiter.check(&headers, other).is_ok(), "limits are per client");
+        assert!(
+            limiter.check(&headers, other).is_ok(),
+            "limits are per client"
+        );
     }
 
     #[test]

@@ -72,13 +72,22 @@ impl ContactVault {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
             .cipher
-            .encrypt(&nonce, Payload { msg: &msg, aad: submission_id.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &msg,
+                    aad: submission_id.as_bytes(),
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory input");
         let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         SealedContact {
-            blind_index: contact.email.as_ref().map(|e| self.blind_index(&e.normalized())),
+            blind_index: contact
+                .email
+                .as_ref()
+                .map(|e| self.blind_index(&e.normalized())),
             sealed,
             key_id: self.key_id.clone(),
         }
@@ -93,7 +102,10 @@ impl ContactVault {
             .cipher
             .decrypt(
                 XNonce::from_slice(nonce),
-                Payload { msg: ciphertext, aad: submission_id.as_bytes() },
+                Payload {
+                    msg: ciphertext,
+                    aad: submission_id.as_bytes(),
+                },
             )
             .map_err(|_| OpenError)?;
         serde_json::from_slice(&plain).map_err(|_| OpenError)
@@ -101,7 +113,8 @@ impl ContactVault {
 
     /// HMAC-SHA-256 of an already normalised address, hex encoded.
     pub fn blind_index(&self, normalized_email: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
         mac.update(normalized_email.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
@@ -124,7 +137,13 @@ mod tests {
         assert!(!String::from_utf8_lossy(&sealed.sealed).contains("Example"));
         let opened = vault.open(id, &sealed.sealed).unwrap();
         assert_eq!(opened.email.as_deref(), Some("Ann@Example.org"));
-        assert!(vault.open(Uuid::now_v7(), &sealed.sealed).is_err(), "bound to its id");
-        assert_eq!(sealed.blind_index, Some(vault.blind_index("ann@example.org")));
+        assert!(
+            vault.open(Uuid::now_v7(), &sealed.sealed).is_err(),
+            "bound to its id"
+        );
+        assert_eq!(
+            sealed.blind_index,
+            Some(vault.blind_index("ann@example.org"))
+        );
     }
 }

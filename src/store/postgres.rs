@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
 use super::{
@@ -169,7 +169,9 @@ impl Store for PostgresStore {
             }
             Err(error) => {
                 tx.rollback().await?;
-                let is_conflict = error.as_database_error().is_some_and(|e| e.is_unique_violation());
+                let is_conflict = error
+                    .as_database_error()
+                    .is_some_and(|e| e.is_unique_violation());
                 if let (true, Some(idem)) = (is_conflict, &idempotency) {
                     let response: Option<String> = sqlx::query_scalar(
                         "SELECT response FROM idempotency_keys WHERE key_hash = $1",

@@ -278,7 +278,11 @@ impl Store for SqliteStore {
             .ok_or(StoreError::WriterGone)?;
         let (reply, outcome) = oneshot::channel();
         queue
-            .send(WriteJob { row, idempotency, reply })
+            .send(WriteJob {
+                row,
+                idempotency,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         outcome.await.map_err(|_| StoreError::WriterGone)?
@@ -330,20 +334,19 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-        submission.contact = sqlx::query(
-            "SELECT blind_index, sealed, key_id FROM contacts WHERE submission_id = ?",
-        )
-        .bind(&id_text)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| {
-            Ok::<_, sqlx::Error>(ContactRow {
-                blind_index: r.try_get("blind_index")?,
-                sealed: r.try_get("sealed")?,
-                key_id: r.try_get("key_id")?,
-            })
-        })
-        .transpose()?;
+        submission.contact =
+            sqlx::query("SELECT blind_index, sealed, key_id FROM contacts WHERE submission_id = ?")
+                .bind(&id_text)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(ContactRow {
+                        blind_index: r.try_get("blind_index")?,
+                        sealed: r.try_get("sealed")?,
+                        key_id: r.try_get("key_id")?,
+                    })
+                })
+                .transpose()?;
         Ok(Some(submission))
     }
 

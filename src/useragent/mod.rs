@@ -4,8 +4,12 @@
 //! Building the parser compiles hundreds of regexes (tenths of a second in release, seconds in
 //! debug), so it is built once per process and shared. Only the user-agent rules are compiled:
 //! the terms disclose no OS or device, so those rules are never even loaded.
+//!
+//! Matching an agent against the rules takes tens of microseconds, and the agents a WebApp sees
+//! are few, so results are kept in a small in-memory cache (never stored, never logged).
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use uaparser::{Parser, UserAgentParser};
 
@@ -15,6 +19,13 @@ static RULES: &[u8] = include_bytes!("regexes.yaml");
 
 /// Longest brand or version kept; uap-core families are far shorter.
 const MAX_LABEL_CHARS: usize = 64;
+/// Distinct agents remembered; the cache starts over when full.
+const CACHE_ENTRIES: usize = 4096;
+/// Longer agents are parsed every time rather than kept.
+const MAX_CACHED_AGENT_BYTES: usize = 512;
+
+static CACHE: LazyLock<Mutex<HashMap<String, Browser>>> =
+    LazyLock::new(|| Mutex::new(HashMap::with_capacity(CACHE_ENTRIES)));
 
 static PARSER: LazyLock<UserAgentParser> = LazyLock::new(|| {
     UserAgentParser::builder()
@@ -35,12 +46,31 @@ pub fn detect(user_agent: Option<&str>) -> Browser {
     let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
         return other();
     };
+    if ua.len() > MAX_CACHED_AGENT_BYTES {
+        return parse(ua);
+    }
+    if let Some(known) = CACHE.lock().expect("cache lock").get(ua) {
+        return known.clone();
+    }
+    let browser = parse(ua);
+    let mut cache = CACHE.lock().expect("cache lock");
+    if cache.len() >= CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(ua.to_owned(), browser.clone());
+    browser
+}
+
+fn parse(ua: &str) -> Browser {
     let parsed = PARSER.parse_user_agent(ua);
     let clip = |s: &str| s.chars().take(MAX_LABEL_CHARS).collect::<String>();
-    let version = parsed.major.as_deref().map(|major| match parsed.minor.as_deref() {
-        Some(minor) => clip(&format!("{major}.{minor}")),
-        None => clip(major),
-    });
+    let version = parsed
+        .major
+        .as_deref()
+        .map(|major| match parsed.minor.as_deref() {
+            Some(minor) => clip(&format!("{major}.{minor}")),
+            None => clip(major),
+        });
     Browser {
         brand: clip(&parsed.family),
         version,

@@ -8,10 +8,18 @@ use crate::helpers::{problem, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn terms_are_served_with_their_digest() {
     let app = spawn_app().await;
-    let terms: Value = reqwest::get(app.url("/api/v1/terms")).await.unwrap().json().await.unwrap();
+    let terms: Value = reqwest::get(app.url("/api/v1/terms"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let text = terms["text"].as_str().unwrap();
     assert!(text.contains("never made public"));
-    assert_eq!(terms["sha256"], hex::encode(Sha256::digest(text.as_bytes())));
+    assert_eq!(
+        terms["sha256"],
+        hex::encode(Sha256::digest(text.as_bytes()))
+    );
     assert_eq!(terms["version"], app.terms_version);
 }
 
@@ -22,7 +30,12 @@ async fn configured_terms_replace_the_default_and_old_versions_are_refused() {
         s.terms_text = Some("Our own terms.".into());
     })
     .await;
-    let terms: Value = reqwest::get(app.url("/api/v1/terms")).await.unwrap().json().await.unwrap();
+    let terms: Value = reqwest::get(app.url("/api/v1/terms"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(terms["version"], "v9");
     assert_eq!(terms["text"], "Our own terms.");
     let mut body = app.valid_json();
@@ -33,7 +46,12 @@ async fn configured_terms_replace_the_default_and_old_versions_are_refused() {
 #[tokio::test]
 async fn limits_are_published_for_the_widget() {
     let app = spawn_app_with(|s| s.max_attachments = 3).await;
-    let limits: Value = reqwest::get(app.url("/api/v1/limits")).await.unwrap().json().await.unwrap();
+    let limits: Value = reqwest::get(app.url("/api/v1/limits"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(limits["max_attachments"], 3);
     assert_eq!(limits["max_attachment_bytes"], 10 * 1024 * 1024);
     assert_eq!(limits["max_total_attachment_bytes"], 25 * 1024 * 1024);
@@ -48,14 +66,30 @@ async fn cors_allows_only_configured_origins_and_sets_no_cookies() {
             .request(reqwest::Method::OPTIONS, app.url("/api/v1/feedback"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type,idempotency-key")
+            .header(
+                "access-control-request-headers",
+                "content-type,idempotency-key",
+            )
             .send()
     };
     let allowed = preflight("https://mail.example.org").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://mail.example.org");
-    assert!(allowed.headers().get("access-control-allow-credentials").is_none());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://mail.example.org"
+    );
+    assert!(
+        allowed
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
     let refused = preflight("https://evil.example").await.unwrap();
-    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 
     let response = client
         .post(app.url("/api/v1/feedback"))
@@ -65,7 +99,10 @@ async fn cors_allows_only_configured_origins_and_sets_no_cookies() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://mail.example.org");
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://mail.example.org"
+    );
     assert!(response.headers().get("set-cookie").is_none());
 }
 
@@ -82,7 +119,11 @@ async fn a_client_over_its_rate_is_429_with_retry_after_and_nothing_stored() {
         problem(app.post_json(&bad).await, 422, "validation_failed").await;
     }
     let response = app.post_json(&app.valid_json()).await;
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     problem(response, 429, "rate_limited").await;
     app.assert_nothing_stored().await;
@@ -91,17 +132,31 @@ async fn a_client_over_its_rate_is_429_with_retry_after_and_nothing_stored() {
 #[tokio::test]
 async fn health_readiness_and_metrics_on_the_admin_listener() {
     let app = spawn_app().await;
-    assert_eq!(reqwest::get(app.admin_url("/healthz")).await.unwrap().status(), 200);
+    assert_eq!(
+        reqwest::get(app.admin_url("/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let ready = reqwest::get(app.admin_url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.text().await.unwrap(), "database: ok\nobject_store: ok\n");
+    assert_eq!(
+        ready.text().await.unwrap(),
+        "database: ok\nobject_store: ok\n"
+    );
 
     assert_eq!(app.post_json(&app.valid_json()).await.status(), 201);
     let mut bad = app.valid_json();
     bad["url"] = "nope".into();
     assert_eq!(app.post_json(&bad).await.status(), 422);
 
-    let metrics = reqwest::get(app.admin_url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(app.admin_url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for line in [
         "feedbackd_submissions_accepted_total{kind=\"feedback\"} 1",
         "feedbackd_rejections_total{code=\"validation_failed\"} 1",
@@ -121,7 +176,13 @@ async fn readiness_fails_when_the_database_is_gone() {
     app.state.store.close().await;
     let ready = reqwest::get(app.admin_url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), 503);
-    assert!(ready.text().await.unwrap().contains("database: unavailable"));
+    assert!(
+        ready
+            .text()
+            .await
+            .unwrap()
+            .contains("database: unavailable")
+    );
 }
 
 #[tokio::test]
@@ -129,10 +190,18 @@ async fn the_widget_and_demo_page_are_served() {
     let app = spawn_app().await;
     let script = reqwest::get(app.url("/widget/feedback.js")).await.unwrap();
     assert_eq!(script.status(), 200);
-    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     let page = reqwest::get(app.url("/")).await.unwrap();
     assert_eq!(page.status(), 200);
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
     assert!(page.text().await.unwrap().contains("/widget/feedback.js"));
 }

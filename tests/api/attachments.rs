@@ -17,12 +17,15 @@ fn png_of(len: usize) -> Vec<u8> {
 #[tokio::test]
 async fn attachment_is_stored_and_readable_back() {
     let app = spawn_app().await;
-    let big = png_of(3 * 1024 * 1024 + 17);
+    let big = png_of(6 * 1024 * 1024 + 17); // over one S3 part: a real multipart upload
     let log = "2026-11-29 ERROR sync failed: größe ✓\n".repeat(100);
     let form = app
         .valid_bug_form()
         .part("attachment", file_part(&big, "screen.png", "image/png"))
-        .part("attachment", file_part(log.as_bytes(), "console.log", "application/octet-stream"));
+        .part(
+            "attachment",
+            file_part(log.as_bytes(), "console.log", "application/octet-stream"),
+        );
     let response = app.post_form(form).await;
     assert_eq!(response.status(), 201);
     let receipt: Value = response.json().await.unwrap();
@@ -37,10 +40,27 @@ async fn attachment_is_stored_and_readable_back() {
     let id = receipt["id"].as_str().unwrap().parse().unwrap();
     let row = app.state.store.submission(id).await.unwrap().unwrap();
     assert_eq!(row.attachments.len(), 2);
-    let stored = app.state.blobs.get(&row.attachments[0].object_key).await.unwrap();
-    assert_eq!(stored.as_ref(), big.as_slice(), "the object holds the exact bytes");
-    assert!(!row.attachments[0].object_key.contains("screen"), "keys are generated ids");
-    let stored_log = app.state.blobs.get(&row.attachments[1].object_key).await.unwrap();
+    let stored = app
+        .state
+        .blobs
+        .get(&row.attachments[0].object_key)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.as_ref(),
+        big.as_slice(),
+        "the object holds the exact bytes"
+    );
+    assert!(
+        !row.attachments[0].object_key.contains("screen"),
+        "keys are generated ids"
+    );
+    let stored_log = app
+        .state
+        .blobs
+        .get(&row.attachments[1].object_key)
+        .await
+        .unwrap();
     assert_eq!(stored_log.as_ref(), log.as_bytes());
     assert_eq!(app.object_keys().await.len(), 2);
 }
@@ -48,9 +68,10 @@ async fn attachment_is_stored_and_readable_back() {
 #[tokio::test]
 async fn type_comes_from_content_not_from_name_or_declared_type() {
     let app = spawn_app().await;
-    let form = app
-        .valid_bug_form()
-        .part("attachment", file_part(PNG_1X1, "report.pdf", "application/pdf"));
+    let form = app.valid_bug_form().part(
+        "attachment",
+        file_part(PNG_1X1, "report.pdf", "application/pdf"),
+    );
     let receipt: Value = app.post_form(form).await.json().await.unwrap();
     assert_eq!(receipt["attachments"][0]["content_type"], "image/png");
     assert_eq!(receipt["attachments"][0]["filename"], "report.pdf");
@@ -65,8 +86,17 @@ async fn an_executable_named_png_is_415_and_nothing_is_stored() {
         .valid_bug_form()
         .part("attachment", file_part(PNG_1X1, "fine.png", "image/png"))
         .part("attachment", file_part(&exe, "cat.png", "image/png"));
-    let problem = problem(app.post_form(form).await, 415, "attachment_type_not_allowed").await;
-    assert!(has_error(&problem, "attachment", "attachment_type_not_allowed"));
+    let problem = problem(
+        app.post_form(form).await,
+        415,
+        "attachment_type_not_allowed",
+    )
+    .await;
+    assert!(has_error(
+        &problem,
+        "attachment",
+        "attachment_type_not_allowed"
+    ));
     app.assert_nothing_stored().await;
 }
 
@@ -78,7 +108,12 @@ async fn binary_after_a_text_looking_start_is_refused_mid_stream() {
     let form = app
         .valid_bug_form()
         .part("attachment", file_part(&sneaky, "app.log", "text/plain"));
-    problem(app.post_form(form).await, 415, "attachment_type_not_allowed").await;
+    problem(
+        app.post_form(form).await,
+        415,
+        "attachment_type_not_allowed",
+    )
+    .await;
     app.assert_nothing_stored().await;
 }
 
@@ -87,7 +122,10 @@ async fn a_sixth_file_is_413_and_the_first_five_are_removed() {
     let app = spawn_app().await;
     let mut form = app.valid_bug_form();
     for i in 0..6 {
-        form = form.part("attachment", file_part(PNG_1X1, &format!("s{i}.png"), "image/png"));
+        form = form.part(
+            "attachment",
+            file_part(PNG_1X1, &format!("s{i}.png"), "image/png"),
+        );
     }
     let problem = problem(app.post_form(form).await, 413, "too_large").await;
     assert!(has_error(&problem, "attachment", "too_many_files"));
@@ -100,7 +138,10 @@ async fn a_file_over_its_limit_is_413_mid_stream() {
     let form = app
         .valid_bug_form()
         .part("attachment", file_part(PNG_1X1, "ok.png", "image/png"))
-        .part("attachment", file_part(&png_of(256 * 1024 + 1), "big.png", "image/png"));
+        .part(
+            "attachment",
+            file_part(&png_of(256 * 1024 + 1), "big.png", "image/png"),
+        );
     let problem = problem(app.post_form(form).await, 413, "too_large").await;
     assert!(has_error(&problem, "attachment", "file_too_large"));
     app.assert_nothing_stored().await;
@@ -109,9 +150,10 @@ async fn a_file_over_its_limit_is_413_mid_stream() {
 #[tokio::test]
 async fn a_file_exactly_at_its_limit_is_accepted() {
     let app = spawn_app_with(|s| s.max_attachment_bytes = 256 * 1024).await;
-    let form = app
-        .valid_bug_form()
-        .part("attachment", file_part(&png_of(256 * 1024), "edge.png", "image/png"));
+    let form = app.valid_bug_form().part(
+        "attachment",
+        file_part(&png_of(256 * 1024), "edge.png", "image/png"),
+    );
     assert_eq!(app.post_form(form).await.status(), 201);
 }
 
@@ -124,8 +166,14 @@ async fn files_over_the_total_are_413() {
     .await;
     let form = app
         .valid_bug_form()
-        .part("attachment", file_part(&png_of(150 * 1024), "a.png", "image/png"))
-        .part("attachment", file_part(&png_of(151 * 1024), "b.png", "image/png"));
+        .part(
+            "attachment",
+            file_part(&png_of(150 * 1024), "a.png", "image/png"),
+        )
+        .part(
+            "attachment",
+            file_part(&png_of(151 * 1024), "b.png", "image/png"),
+        );
     let problem = problem(app.post_form(form).await, 413, "too_large").await;
     assert!(has_error(&problem, "attachment", "total_too_large"));
     app.assert_nothing_stored().await;
@@ -134,9 +182,10 @@ async fn files_over_the_total_are_413() {
 #[tokio::test]
 async fn a_body_declared_larger_than_any_valid_one_is_413_before_reading() {
     let app = spawn_app_with(|s| s.max_total_attachment_bytes = 64 * 1024).await;
-    let form = app
-        .valid_bug_form()
-        .part("attachment", file_part(&png_of(1024 * 1024), "huge.png", "image/png"));
+    let form = app.valid_bug_form().part(
+        "attachment",
+        file_part(&png_of(1024 * 1024), "huge.png", "image/png"),
+    );
     problem(app.post_form(form).await, 413, "too_large").await;
     app.assert_nothing_stored().await;
 }
@@ -146,7 +195,10 @@ async fn a_validation_error_after_upload_removes_the_uploaded_files() {
     let app = spawn_app().await;
     // Files first, the bad field last: the files are already stored when the error is known.
     let form = reqwest::multipart::Form::new()
-        .part("attachment", file_part(&png_of(600 * 1024), "a.png", "image/png"))
+        .part(
+            "attachment",
+            file_part(&png_of(600 * 1024), "a.png", "image/png"),
+        )
         .text("kind", "bug")
         .text("message", "boom")
         .text("webapp_version", "1")
@@ -179,7 +231,9 @@ async fn multipart_text_fields_follow_the_same_rules() {
 #[tokio::test]
 async fn an_oversized_text_part_is_a_field_error_not_a_crash() {
     let app = spawn_app().await;
-    let form = app.valid_bug_form().text("contact_name", "n".repeat(50_000));
+    let form = app
+        .valid_bug_form()
+        .text("contact_name", "n".repeat(50_000));
     let problem = problem(app.post_form(form).await, 422, "validation_failed").await;
     assert!(has_error(&problem, "contact_name", "too_long"));
     app.assert_nothing_stored().await;
@@ -188,11 +242,15 @@ async fn an_oversized_text_part_is_a_field_error_not_a_crash() {
 #[tokio::test]
 async fn an_empty_file_input_is_ignored_but_an_empty_named_file_is_refused() {
     let app = spawn_app().await;
-    let form = app.valid_bug_form().part("attachment", file_part(b"", "", "application/octet-stream"));
+    let form = app
+        .valid_bug_form()
+        .part("attachment", file_part(b"", "", "application/octet-stream"));
     let receipt: Value = app.post_form(form).await.json().await.unwrap();
     assert_eq!(receipt["attachments"].as_array().unwrap().len(), 0);
 
-    let form = app.valid_bug_form().part("attachment", file_part(b"", "empty.txt", "text/plain"));
+    let form = app
+        .valid_bug_form()
+        .part("attachment", file_part(b"", "empty.txt", "text/plain"));
     let problem = problem(app.post_form(form).await, 422, "validation_failed").await;
     assert!(has_error(&problem, "attachment", "empty"));
 }
@@ -200,9 +258,10 @@ async fn an_empty_file_input_is_ignored_but_an_empty_named_file_is_refused() {
 #[tokio::test]
 async fn file_names_are_sanitised_for_display() {
     let app = spawn_app().await;
-    let form = app
-        .valid_bug_form()
-        .part("attachment", file_part(PNG_1X1, "../../etc/<shot>.png", "image/png"));
+    let form = app.valid_bug_form().part(
+        "attachment",
+        file_part(PNG_1X1, "../../etc/<shot>.png", "image/png"),
+    );
     let receipt: Value = app.post_form(form).await.json().await.unwrap();
     assert_eq!(receipt["attachments"][0]["filename"], "shot.png");
 }

@@ -49,9 +49,17 @@ async fn concurrent_requests_with_one_key_store_one_submission_and_one_object() 
         ids.push(body["id"].as_str().unwrap().to_owned());
     }
     ids.dedup();
-    assert_eq!(ids.len(), 1, "every response names the one stored submission");
+    assert_eq!(
+        ids.len(),
+        1,
+        "every response names the one stored submission"
+    );
     assert!(app.row_counts().await.contains(&("submissions", 1)));
-    assert_eq!(app.object_keys().await.len(), 1, "the losers' uploads were removed");
+    assert_eq!(
+        app.object_keys().await.len(),
+        1,
+        "the losers' uploads were removed"
+    );
 }
 
 #[tokio::test]

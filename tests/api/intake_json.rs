@@ -15,7 +15,13 @@ async fn json_submission_is_stored_with_exactly_the_disclosed_environment() {
     assert!(chrono::DateTime::parse_from_rfc3339(receipt["received_at"].as_str().unwrap()).is_ok());
     assert_eq!(receipt["attachments"], json!([]));
 
-    let row = app.state.store.submission(id).await.unwrap().expect("stored");
+    let row = app
+        .state
+        .store
+        .submission(id)
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(row.kind, "feedback");
     assert_eq!(row.status, "new");
     assert_eq!(row.message, "The new calendar view is great.");
@@ -23,13 +29,19 @@ async fn json_submission_is_stored_with_exactly_the_disclosed_environment() {
     assert_eq!(row.webapp_version, "6.4.2");
     assert_eq!(row.server_version, "9.1.0");
     assert_eq!((row.screen_width, row.screen_height), (1920, 1080));
-    assert_eq!(row.page_url, "https://mail.example.org/app/calendar", "no query, no fragment");
+    assert_eq!(
+        row.page_url, "https://mail.example.org/app/calendar",
+        "no query, no fragment"
+    );
     assert_eq!(row.browser_brand, "Firefox");
     assert_eq!(row.browser_version.as_deref(), Some("128.0"));
     assert_eq!(row.terms.version, app.terms_version);
     assert_eq!(row.terms.sha256, app.state.terms.sha256);
     assert_eq!(row.terms.widget, "feedback");
-    assert_eq!(row.terms.button, "send", "the Feedback? window's button is Send");
+    assert_eq!(
+        row.terms.button, "send",
+        "the Feedback? window's button is Send"
+    );
     assert!(row.contact.is_none());
 }
 
@@ -41,12 +53,32 @@ async fn bug_defaults_to_submit_and_an_explicit_button_is_kept() {
     body.as_object_mut().unwrap().remove("rating");
     let receipt: Value = app.post_json(&body).await.json().await.unwrap();
     let id = receipt["id"].as_str().unwrap().parse().unwrap();
-    assert_eq!(app.state.store.submission(id).await.unwrap().unwrap().terms.button, "submit");
+    assert_eq!(
+        app.state
+            .store
+            .submission(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .terms
+            .button,
+        "submit"
+    );
 
     body["button"] = json!("send");
     let receipt: Value = app.post_json(&body).await.json().await.unwrap();
     let id = receipt["id"].as_str().unwrap().parse().unwrap();
-    assert_eq!(app.state.store.submission(id).await.unwrap().unwrap().terms.button, "send");
+    assert_eq!(
+        app.state
+            .store
+            .submission(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .terms
+            .button,
+        "send"
+    );
 }
 
 #[tokio::test]
@@ -60,14 +92,25 @@ async fn contact_details_are_sealed_and_indexed_not_stored_in_clear() {
     let row = app.state.store.submission(id).await.unwrap().unwrap();
     let contact = row.contact.expect("a contact row");
     let raw = String::from_utf8_lossy(&contact.sealed);
-    assert!(!raw.contains("Ann") && !raw.contains("example"), "ciphertext only");
+    assert!(
+        !raw.contains("Ann") && !raw.contains("example"),
+        "ciphertext only"
+    );
     assert_eq!(
         contact.blind_index.as_deref(),
-        Some(app.state.vault.blind_index("ann.example@mail.example.org").as_str())
+        Some(
+            app.state
+                .vault
+                .blind_index("ann.example@mail.example.org")
+                .as_str()
+        )
     );
     let opened = app.state.vault.open(id, &contact.sealed).unwrap();
     assert_eq!(opened.name.as_deref(), Some("Ann Example"));
-    assert_eq!(opened.email.as_deref(), Some("Ann.Example@Mail.example.ORG"));
+    assert_eq!(
+        opened.email.as_deref(),
+        Some("Ann.Example@Mail.example.ORG")
+    );
 }
 
 #[tokio::test]
@@ -115,14 +158,22 @@ fn field_rules() -> Vec<(&'static str, Value, &'static str)> {
         ("screen_resolution", json!("16385x100"), "invalid"),
         ("url", json!("javascript:alert(1)"), "invalid"),
         ("url", json!("/app/mail"), "invalid"),
-        ("url", json!(format!("https://example.org/{}", "a".repeat(2048))), "too_long"),
+        (
+            "url",
+            json!(format!("https://example.org/{}", "a".repeat(2048))),
+            "too_long",
+        ),
         ("terms_accepted", json!(false), "must_be_true"),
         ("terms_accepted", Value::Null, "required"),
         ("terms_version", Value::Null, "required"),
         ("button", json!("click"), "invalid"),
         ("contact_name", json!("n".repeat(201)), "too_long"),
         ("contact_email", json!("not-an-address"), "invalid"),
-        ("contact_email", json!(format!("{}@example.org", "a".repeat(250))), "too_long"),
+        (
+            "contact_email",
+            json!(format!("{}@example.org", "a".repeat(250))),
+            "too_long",
+        ),
     ]
 }
 
@@ -138,7 +189,10 @@ async fn every_field_rule_is_enforced_and_nothing_is_stored() {
             value => body[field] = value,
         }
         let problem = problem(app.post_json(&body).await, 422, "validation_failed").await;
-        assert!(has_error(&problem, field, code), "{field} → {code}: {problem}");
+        assert!(
+            has_error(&problem, field, code),
+            "{field} → {code}: {problem}"
+        );
         assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{problem}");
     }
     app.assert_nothing_stored().await;
@@ -173,7 +227,10 @@ async fn all_failing_fields_are_listed_at_once() {
         ("terms_version", "required"),
         ("terms_accepted", "must_be_true"),
     ] {
-        assert!(has_error(&problem, field, code), "{field}/{code} in {problem}");
+        assert!(
+            has_error(&problem, field, code),
+            "{field}/{code} in {problem}"
+        );
     }
     app.assert_nothing_stored().await;
 }
@@ -220,7 +277,11 @@ async fn malformed_bodies_are_400() {
 #[tokio::test]
 async fn other_media_types_are_415() {
     let app = spawn_app().await;
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ] {
         let response = app
             .client
             .post(app.url("/api/v1/feedback"))

@@ -1,5 +1,7 @@
 //! The API suite: the real service over HTTP, on every configured backend (see `helpers`).
 
+#![expect(clippy::unwrap_used, reason = "a test fails loudly at the first surprise")]
+
 mod helpers;
 
 mod admin;

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use feedbackd::blobs::sweeper::sweep_orphans;
 use feedbackd::Application;
+use feedbackd::blobs::sweeper::sweep_orphans;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 
@@ -39,10 +39,22 @@ async fn the_sweeper_removes_old_orphans_and_keeps_referenced_objects() {
         .unwrap();
     assert_eq!(app.object_keys().await.len(), 2);
 
-    let young = sweep_orphans(&app.state.blobs, app.state.store.as_ref(), Duration::from_secs(3600));
-    assert_eq!(young.await.unwrap(), 0, "objects younger than the grace age are left alone");
+    let young = sweep_orphans(
+        &app.state.blobs,
+        app.state.store.as_ref(),
+        Duration::from_secs(3600),
+    );
+    assert_eq!(
+        young.await.unwrap(),
+        0,
+        "objects younger than the grace age are left alone"
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let old = sweep_orphans(&app.state.blobs, app.state.store.as_ref(), Duration::from_secs(1));
+    let old = sweep_orphans(
+        &app.state.blobs,
+        app.state.store.as_ref(),
+        Duration::from_secs(1),
+    );
     assert_eq!(old.await.unwrap(), 1);
     let left = app.object_keys().await;
     assert_eq!(left.len(), 1);
@@ -78,15 +90,22 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     let request = tokio::spawn(
         reqwest::Client::new()
             .post(format!("http://{addr}/api/v1/feedback"))
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(reqwest::Body::wrap_stream(rx))
             .send(),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.send(()).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!server.is_finished(), "the server waits for the request in flight");
-    tx.unbounded_send(Ok(Bytes::from(format!("--{boundary}--\r\n")))).unwrap();
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+    tx.unbounded_send(Ok(Bytes::from(format!("--{boundary}--\r\n"))))
+        .unwrap();
     drop(tx);
 
     let response = request.await.unwrap().unwrap();
@@ -96,5 +115,8 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         .expect("the server stops once the request is done")
         .unwrap()
         .unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer accepting");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
 }

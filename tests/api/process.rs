@@ -52,7 +52,11 @@ fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
 }
 
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -73,8 +77,18 @@ fn submission(terms_version: &str) -> Value {
 }
 
 async fn submit(base: &str) -> Value {
-    let client = reqwest::Client::builder().user_agent("SECRET-AGENT-7f3a/1.0").build().unwrap();
-    let terms: Value = client.get(format!("{base}/api/v1/terms")).send().await.unwrap().json().await.unwrap();
+    let client = reqwest::Client::builder()
+        .user_agent("SECRET-AGENT-7f3a/1.0")
+        .build()
+        .unwrap();
+    let terms: Value = client
+        .get(format!("{base}/api/v1/terms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let response = client
         .post(format!("{base}/api/v1/feedback"))
         .json(&submission(terms["version"].as_str().unwrap()))
@@ -95,13 +109,24 @@ async fn logs_hold_no_personal_data_and_sigterm_stops_cleanly() {
     assert!(status.success(), "graceful exit, got {status}");
 
     let logs = std::fs::read_to_string(&served.stderr_file).unwrap();
-    assert!(logs.contains("submission stored"), "the run logged at all:\n{logs}");
+    assert!(
+        logs.contains("submission stored"),
+        "the run logged at all:\n{logs}"
+    );
     for line in logs.lines() {
-        assert!(serde_json::from_str::<Value>(line).is_ok(), "JSON log line: {line}");
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "JSON log line: {line}"
+        );
     }
     for secret in ["SECRET", "7f3a", "127.0.0.1:", "example.org"] {
-        let leaked = logs.lines().find(|l| l.contains(secret) && !l.contains("feedbackd listening"));
-        assert!(leaked.is_none(), "{secret} leaked into the logs: {leaked:?}");
+        let leaked = logs
+            .lines()
+            .find(|l| l.contains(secret) && !l.contains("feedbackd listening"));
+        assert!(
+            leaked.is_none(),
+            "{secret} leaked into the logs: {leaked:?}"
+        );
     }
 }
 
@@ -116,7 +141,11 @@ async fn an_acknowledged_submission_survives_sigkill() {
     let url = format!("sqlite://{}", dir.path().join("feedbackd.db").display());
     let store = store::connect(&url).await.unwrap();
     let id = receipt["id"].as_str().unwrap().parse().unwrap();
-    let row = store.submission(id).await.unwrap().expect("the acknowledged row survived");
+    let row = store
+        .submission(id)
+        .await
+        .unwrap()
+        .expect("the acknowledged row survived");
     assert_eq!(row.message, "SECRET-MESSAGE-7f3a");
     assert!(row.contact.is_some());
     store.close().await;
@@ -124,10 +153,17 @@ async fn an_acknowledged_submission_survives_sigkill() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+    ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
@@ -139,7 +175,11 @@ fn migrate_creates_the_database_and_exits() {
         .env("FEEDBACKD_DATA_DIR", dir.path())
         .env_remove("FEEDBACKD_DATABASE_URL")
         .timeout_guard();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("feedbackd.db").exists());
 }
 
@@ -150,7 +190,11 @@ trait TimeoutGuard {
 impl TimeoutGuard for Command {
     /// Runs the command, failing the test instead of hanging if it takes over a minute.
     fn timeout_guard(&mut self) -> std::process::Output {
-        let mut child = self.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = self
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let started = std::time::Instant::now();
         while child.try_wait().unwrap().is_none() {
             assert!(started.elapsed() < Duration::from_secs(60), "command hung");
