@@ -32,6 +32,10 @@ pub enum ApiError {
     StorageUnavailable(#[source] anyhow::Error),
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request timed out")]
+    Timeout,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -85,6 +89,10 @@ impl ApiError {
                 "Storage unavailable",
             ),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
+            }
+            Self::Timeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", "Request timeout"),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -131,6 +139,8 @@ impl ApiError {
             ),
             Self::StorageUnavailable(_) => ("Storage is unavailable; retry later.".into(), vec![]),
             Self::NotFound => ("Nothing is here.".into(), vec![]),
+            Self::MethodNotAllowed => ("This route does not take that method.".into(), vec![]),
+            Self::Timeout => ("The request took too long to arrive.".into(), vec![]),
             Self::Internal(_) => ("Something went wrong on our side.".into(), vec![]),
         }
     }
@@ -175,4 +185,27 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(ProblemCode(code));
         response
     }
+}
+
+/// Turns the bare error responses of the router and layers (unknown route, wrong method,
+/// timeout) into problem+json, so that every refusal has the same shape.
+pub async fn problem_for_bare_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<ProblemCode>().is_some() {
+        return response;
+    }
+    let replacement = match response.status() {
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
+        _ => return response,
+    };
+    let mut problem = replacement.into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
 }

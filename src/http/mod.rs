@@ -46,6 +46,7 @@ pub fn public_router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(state.settings.request_timeout_secs),
         ))
+        .layer(middleware::from_fn(error::problem_for_bare_errors))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -164,10 +164,8 @@ async fn health_readiness_and_metrics_on_the_admin_listener() {
     ] {
         assert!(metrics.contains(line), "{line} missing from\n{metrics}");
     }
-    assert!(
-        reqwest::get(app.url("/metrics")).await.unwrap().status() == 404,
-        "metrics are not on the public listener"
-    );
+    let public_metrics = reqwest::get(app.url("/metrics")).await.unwrap();
+    problem(public_metrics, 404, "not_found").await;
 }
 
 #[tokio::test]
@@ -204,4 +202,13 @@ async fn the_widget_and_demo_page_are_served() {
         .to_owned();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
     assert!(page.text().await.unwrap().contains("/widget/feedback.js"));
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_are_problems_too() {
+    let app = spawn_app().await;
+    problem(reqwest::get(app.url("/api/v1/nothing")).await.unwrap(), 404, "not_found").await;
+    let wrong = reqwest::get(app.url("/api/v1/feedback")).await.unwrap();
+    assert_eq!(wrong.headers()["allow"], "POST");
+    problem(wrong, 405, "method_not_allowed").await;
 }

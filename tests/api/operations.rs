@@ -120,3 +120,30 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         "no longer accepting"
     );
 }
+
+#[tokio::test]
+async fn a_stalled_upload_times_out_as_a_problem_and_its_object_is_removed() {
+    let app = crate::helpers::spawn_app_with(|s| s.request_timeout_secs = 1).await;
+    let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
+    let mut head = b"--B\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a.png\"\r\n\r\n".to_vec();
+    head.extend_from_slice(PNG_1X1);
+    head.resize(head.len() + 600 * 1024, 7); // past one local part: an upload is under way
+    tx.unbounded_send(Ok(Bytes::from(head))).unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/feedback"))
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(reqwest::Body::wrap_stream(rx))
+        .send()
+        .await
+        .unwrap();
+    problem(response, 408, "request_timeout").await;
+    drop(tx);
+    for _ in 0..50 {
+        if app.object_keys().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.assert_nothing_stored().await;
+}
