@@ -52,12 +52,19 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let public = application.public_addr();
     let admin = application.admin_addr();
     if demo_page {
-        println!("feedbackd: demo page http://{public}/");
+        announce(&format!("demo page http://{public}/"));
     }
-    println!("feedbackd: public API http://{public}/api/v1/");
-    println!("feedbackd: metrics http://{admin}/metrics");
+    announce(&format!("public API http://{public}/api/v1/"));
+    announce(&format!("metrics http://{admin}/metrics"));
     tracing::info!(%public, %admin, "feedbackd listening");
     application.run_until(shutdown_signal()).await
+}
+
+/// A line for the operator on stdout; a closed stdout must not stop the service.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "feedbackd: {line}").and_then(|()| out.flush());
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -63,8 +63,14 @@ pub struct Settings {
     /// Base64 of 32 bytes; with `blind_index_key`, replaces the key file.
     pub contact_key: Option<SecretString>,
     pub blind_index_key: Option<SecretString>,
-    /// Print the demo host page at `/` (the embedded default's try-it-out page).
+    /// Serve the demo host page at `/` (the embedded default's try-it-out page).
     pub demo_page: bool,
+    /// Routing rules applied at intake (TOML `[[triage_rules]]`).
+    pub triage_rules: Vec<crate::triage::Rule>,
+    /// A form sent sooner than this after it was opened is treated as spam.
+    pub spam_min_fill_ms: u64,
+    /// How long a staff login lasts.
+    pub session_hours: u64,
 }
 
 impl Default for Settings {
@@ -95,6 +101,9 @@ impl Default for Settings {
             contact_key: None,
             blind_index_key: None,
             demo_page: true,
+            triage_rules: Vec::new(),
+            spam_min_fill_ms: crate::triage::SpamPolicy::default().min_fill_ms,
+            session_hours: 12,
         }
     }
 }
@@ -149,6 +158,13 @@ impl Settings {
             max_attachments: self.max_attachments,
             max_attachment_bytes: self.max_attachment_bytes,
             max_total_attachment_bytes: self.max_total_attachment_bytes,
+        }
+    }
+
+    pub fn spam_policy(&self) -> crate::triage::SpamPolicy {
+        crate::triage::SpamPolicy {
+            min_fill_ms: self.spam_min_fill_ms,
+            ..crate::triage::SpamPolicy::default()
         }
     }
 

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod store;
 pub mod telemetry;
+pub mod triage;
 pub mod useragent;
 
 pub use app::{AppState, Application};

@@ -147,7 +147,10 @@ async fn handle(baseline: &Baseline, request: Request<Incoming>) -> Response<Ful
         Ok(()) => reply(StatusCode::CREATED, format!("{{\"id\":\"{n}\"}}")),
         Err(error) => reply(
             StatusCode::BAD_REQUEST,
-            format!("{{\"error\":{}}}", serde_json::Value::from(format!("{error:#}"))),
+            format!(
+                "{{\"error\":{}}}",
+                serde_json::Value::from(format!("{error:#}"))
+            ),
         ),
     }
 }

@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub const ATTACHMENTS_PREFIX: &str = "attachments";
 
 /// Upload buffer for the local folder: small, so many concurrent uploads stay cheap in memory.
-const LOCAL_PART_BYTES: usize = 256 * 1024;
+const LOCAL_PART_BYTES: usize = 128 * 1024;
 /// S3 refuses multipart parts under 5 MiB (but the last one).
 const S3_PART_BYTES: usize = 5 * 1024 * 1024;
 /// Parts of one upload in flight at once.

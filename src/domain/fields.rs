@@ -106,6 +106,10 @@ impl Summary {
         Ok(Some(Self(trimmed.to_owned())))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -130,6 +134,10 @@ impl Message {
             ));
         }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     pub fn into_inner(self) -> String {

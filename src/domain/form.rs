@@ -22,7 +22,12 @@ pub const TEXT_FIELDS: &[&str] = &[
     "button",
     "contact_name",
     "contact_email",
+    "website",
+    "form_ms",
 ];
+
+/// Longest time a form may plausibly stay open (a day), for `form_ms`.
+const MAX_FORM_MS: u64 = 86_400_000;
 
 /// One value as the client sent it, before any rule is applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +82,15 @@ pub struct Environment {
     pub page_url: PageUrl,
 }
 
+/// Signals the widget sends so that bots can be told from people; used for triage, never stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpamSignals {
+    /// The hidden `website` field, which people never see and so never fill, was filled.
+    pub honeypot_filled: bool,
+    /// Milliseconds between opening the form and clicking its button.
+    pub fill_ms: Option<u64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Contact {
     pub name: Option<ContactName>,
@@ -93,6 +107,7 @@ pub struct Submission {
     pub environment: Environment,
     pub button: Button,
     pub contact: Option<Contact>,
+    pub spam_signals: SpamSignals,
 }
 
 /// Every failing field of one request.
@@ -231,6 +246,14 @@ impl Submission {
         let button = c.optional("button", |b| Button::parse(b).map(Some));
         let name = c.optional("contact_name", ContactName::parse);
         let email = c.optional("contact_email", ContactEmail::parse);
+        let honeypot_filled = c.text("website").is_some_and(|w| !w.trim().is_empty());
+        let fill_ms = c.optional("form_ms", |v| match v.trim().parse::<u64>() {
+            Ok(ms) if ms <= MAX_FORM_MS => Ok(Some(ms)),
+            _ => Err((
+                "out_of_range",
+                "must be a whole number of milliseconds".to_owned(),
+            )),
+        });
 
         let errors = c.errors;
         match (
@@ -265,6 +288,10 @@ impl Submission {
                     },
                     button: button.unwrap_or_else(|| kind.default_button()),
                     contact,
+                    spam_signals: SpamSignals {
+                        honeypot_filled,
+                        fill_ms,
+                    },
                 })
             }
             _ => Err(ValidationErrors(errors)),

@@ -6,10 +6,14 @@
 mod fields;
 mod form;
 mod terms;
+mod triage;
 
 pub use fields::{
     Button, ContactEmail, ContactName, FieldError, Kind, Message, PageUrl, Rating,
     ScreenResolution, Summary, VersionLabel,
 };
-pub use form::{Browser, Contact, Environment, RawForm, RawValue, Submission, ValidationErrors};
+pub use form::{
+    Browser, Contact, Environment, RawForm, RawValue, SpamSignals, Submission, ValidationErrors,
+};
 pub use terms::Terms;
+pub use triage::{Role, Status, parse_label, parse_staff_name};

@@ -89,10 +89,16 @@ impl ApiError {
                 "Storage unavailable",
             ),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            Self::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
-            }
-            Self::Timeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", "Request timeout"),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+            ),
+            Self::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Request timeout",
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -22,7 +22,7 @@ use crate::domain::{FieldError, Submission, ValidationErrors};
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, SubmissionRow, TermsRecord,
 };
-use crate::useragent;
+use crate::{triage, useragent};
 
 /// Longest `Idempotency-Key` accepted.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
@@ -180,6 +180,11 @@ fn submission_row(
     submission: Submission,
     attachments: &[StoredAttachment],
 ) -> SubmissionRow {
+    let verdict = triage::triage(
+        &submission,
+        &state.settings.triage_rules,
+        state.settings.spam_policy(),
+    );
     let env = submission.environment;
     let contact = submission.contact.as_ref().map(|c| {
         let sealed = state.vault.seal(id, c);
@@ -193,7 +198,7 @@ fn submission_row(
         id,
         received_at,
         kind: submission.kind.as_str().to_owned(),
-        status: "new".to_owned(),
+        status: verdict.status.as_str().to_owned(),
         summary: submission.summary.map(|s| s.into_inner()),
         message: submission.message.into_inner(),
         rating: submission.rating.map(|r| i16::from(r.get())),
@@ -204,6 +209,10 @@ fn submission_row(
         screen_width: i32::from(env.screen.width),
         screen_height: i32::from(env.screen.height),
         page_url: env.page_url.as_str().to_owned(),
+        labels: verdict.labels,
+        assignee: verdict.assignee,
+        duplicate_of: None,
+        fingerprint: Some(verdict.fingerprint),
         terms: TermsRecord {
             version: state.terms.version.clone(),
             sha256: state.terms.sha256.clone(),

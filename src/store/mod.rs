@@ -3,8 +3,10 @@
 //!
 //! A submission, its terms record, its attachment rows, its sealed contact and its idempotency
 //! key are written in one transaction. On SQLite, concurrent submissions share one commit
-//! (see [`sqlite`]): one fsync for many requests, which is what lets a durable intake keep up.
+//! (see `sqlite::intake`): one fsync for many requests, which is what lets a durable intake
+//! keep up. The same behaviour is tested on both backends by the API suite.
 
+mod model;
 mod postgres;
 mod sqlite;
 
@@ -15,6 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -26,78 +29,21 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database writer has stopped")]
     WriterGone,
+    #[error("{0} already exists")]
+    Conflict(&'static str),
 }
 
-/// The terms-acceptance record kept with every submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TermsRecord {
-    pub version: String,
-    pub sha256: String,
-    /// The entry point whose button was clicked (the submission's kind).
-    pub widget: String,
-    pub button: String,
-    pub accepted_at: DateTime<Utc>,
+/// Turns a unique-constraint violation into [`StoreError::Conflict`].
+pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| match error.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(error),
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttachmentRow {
-    pub position: i32,
-    pub object_key: String,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactRow {
-    pub blind_index: Option<String>,
-    pub sealed: Vec<u8>,
-    pub key_id: String,
-}
-
-/// A submission as stored, written by intake and read back by staff tools.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubmissionRow {
-    pub id: Uuid,
-    pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
-    pub summary: Option<String>,
-    pub message: String,
-    pub rating: Option<i16>,
-    pub webapp_version: String,
-    pub server_version: String,
-    pub browser_brand: String,
-    pub browser_version: Option<String>,
-    pub screen_width: i32,
-    pub screen_height: i32,
-    pub page_url: String,
-    pub terms: TermsRecord,
-    pub attachments: Vec<AttachmentRow>,
-    pub contact: Option<ContactRow>,
-}
-
-/// The first response to an `Idempotency-Key`, kept to answer retries.
-#[derive(Debug, Clone)]
-pub struct IdempotencyRecord {
-    /// SHA-256 of the client's key: the key itself is not stored.
-    pub key_hash: String,
-    pub response: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InsertOutcome {
-    Inserted,
-    /// Another request with the same idempotency key committed first; its response.
-    Replayed(String),
-}
-
-/// Row counts per table, for readiness reports and tests.
-pub type TableCounts = Vec<(&'static str, i64)>;
-
+/// Writing submissions and reading them back.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait IntakeStore {
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     async fn insert_submission(
@@ -119,6 +65,74 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn close(&self);
 }
 
+/// The private queue: pages, triage state, notes, likely duplicates.
+#[async_trait]
+pub trait TriageStore {
+    /// Newest first, after `cursor`, at most `limit` items.
+    async fn queue_page(
+        &self,
+        filter: &QueueFilter,
+        cursor: Option<QueueCursor>,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError>;
+    /// Submissions per status among those the filter (but its status) matches.
+    async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Applies a patch to each of `ids`; returns how many exist.
+    async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError>;
+    async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
+    async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
+    /// Other submissions with the same fingerprint, newest first.
+    async fn likely_duplicates(
+        &self,
+        submission: Uuid,
+        fingerprint: &str,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Staff accounts, sessions and API tokens (secrets are stored as hashes only).
+#[async_trait]
+pub trait StaffStore {
+    async fn count_staff(&self) -> Result<i64, StoreError>;
+    async fn insert_staff(
+        &self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+    ) -> Result<(), StoreError>;
+    async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_name: &str,
+        csrf_token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    async fn insert_token(
+        &self,
+        name: &str,
+        role: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// The token's name and role, unless it is unknown or revoked.
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+}
+
+/// Everything the service keeps in its database.
+pub trait Store: IntakeStore + TriageStore + StaffStore + Send + Sync + std::fmt::Debug {}
+
+impl<T: IntakeStore + TriageStore + StaffStore + Send + Sync + std::fmt::Debug> Store for T {}
+
 /// Tables in the order their counts are reported.
 pub const TABLES: [&str; 5] = [
     "submissions",
@@ -127,6 +141,9 @@ pub const TABLES: [&str; 5] = [
     "contacts",
     "idempotency_keys",
 ];
+
+/// Page sizes the queue accepts.
+pub const MAX_PAGE: u32 = 200;
 
 /// Opens the database a URL names: `sqlite://…` or `postgres://…`.
 pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
@@ -137,4 +154,13 @@ pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     } else {
         anyhow::bail!("unsupported database URL: use sqlite://… or postgres://…")
     }
+}
+
+/// Quotes each word of a search for SQLite FTS5, so user input is never FTS syntax.
+pub(crate) fn fts5_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }

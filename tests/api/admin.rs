@@ -207,7 +207,12 @@ async fn the_widget_and_demo_page_are_served() {
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_are_problems_too() {
     let app = spawn_app().await;
-    problem(reqwest::get(app.url("/api/v1/nothing")).await.unwrap(), 404, "not_found").await;
+    problem(
+        reqwest::get(app.url("/api/v1/nothing")).await.unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
     let wrong = reqwest::get(app.url("/api/v1/feedback")).await.unwrap();
     assert_eq!(wrong.headers()["allow"], "POST");
     problem(wrong, 405, "method_not_allowed").await;

@@ -1,6 +1,9 @@
 //! The API suite: the real service over HTTP, on every configured backend (see `helpers`).
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly at the first surprise")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly at the first surprise"
+)]
 
 mod helpers;
 

@@ -125,7 +125,9 @@ async fn shutdown_lets_a_request_in_flight_finish() {
 async fn a_stalled_upload_times_out_as_a_problem_and_its_object_is_removed() {
     let app = crate::helpers::spawn_app_with(|s| s.request_timeout_secs = 1).await;
     let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
-    let mut head = b"--B\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a.png\"\r\n\r\n".to_vec();
+    let mut head =
+        b"--B\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a.png\"\r\n\r\n"
+            .to_vec();
     head.extend_from_slice(PNG_1X1);
     head.resize(head.len() + 600 * 1024, 7); // past one local part: an upload is under way
     tx.unbounded_send(Ok(Bytes::from(head))).unwrap();

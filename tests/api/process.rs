@@ -35,15 +35,17 @@ fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
         command.env(k, v);
     }
     let mut child = command.spawn().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut base = None;
-    for line in stdout.lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.strip_prefix("feedbackd: demo page ") {
             base = Some(url.trim_end_matches('/').to_owned());
             break;
         }
     }
+    // Keep reading what the service prints, as a terminal would.
+    std::thread::spawn(move || lines.for_each(drop));
     Served {
         child,
         base: base.expect("serve prints the demo page URL"),
@@ -95,8 +97,10 @@ async fn submit(base: &str) -> Value {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    body
 }
 
 #[tokio::test]

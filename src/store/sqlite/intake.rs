@@ -1,52 +1,43 @@
-//! PostgreSQL: one transaction per submission from a connection pool. Concurrent commits
-//! already share WAL flushes inside PostgreSQL, so no batching is needed here. Migrations take
-//! PostgreSQL's advisory lock, so replicas starting together migrate once.
+//! SQLite: writing submissions (called by the group-commit writer) and reading them back.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{
-    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, Store, StoreError, SubmissionRow,
-    TABLES, TableCounts, TermsRecord,
+use super::{MIGRATOR, SqliteStore, WriteJob};
+use crate::store::{
+    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
+    SubmissionRow, TABLES, TableCounts, TermsRecord,
 };
 
-const MAX_CONNECTIONS: u32 = 16;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-#[derive(Debug)]
-pub struct PostgresStore {
-    pool: PgPool,
+pub(super) async fn stored_response(
+    conn: &mut SqliteConnection,
+    key_hash: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT response FROM idempotency_keys WHERE key_hash = ?")
+        .bind(key_hash)
+        .fetch_optional(conn)
+        .await
 }
 
-impl PostgresStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
-        Ok(Self { pool })
-    }
-}
-
-async fn insert_rows(
-    conn: &mut PgConnection,
+pub(super) async fn insert_rows(
+    conn: &mut SqliteConnection,
     row: &SubmissionRow,
     idempotency: Option<&IdempotencyRecord>,
 ) -> Result<(), sqlx::Error> {
+    let id = row.id.to_string();
     sqlx::query(
         "INSERT INTO submissions (id, received_at, kind, status, summary, message, rating, \
          webapp_version, server_version, browser_brand, browser_version, screen_width, \
-         screen_height, page_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         screen_height, page_url, labels, assignee, duplicate_of, fingerprint) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(row.id)
+    .bind(&id)
     .bind(row.received_at)
     .bind(&row.kind)
     .bind(&row.status)
@@ -60,14 +51,18 @@ async fn insert_rows(
     .bind(row.screen_width)
     .bind(row.screen_height)
     .bind(&row.page_url)
+    .bind(labels_json(&row.labels))
+    .bind(&row.assignee)
+    .bind(row.duplicate_of.map(|id| id.to_string()))
+    .bind(&row.fingerprint)
     .execute(&mut *conn)
     .await?;
     let terms = &row.terms;
     sqlx::query(
         "INSERT INTO terms_acceptances (submission_id, terms_version, terms_sha256, widget, \
-         button, accepted_at) VALUES ($1, $2, $3, $4, $5, $6)",
+         button, accepted_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
-    .bind(row.id)
+    .bind(&id)
     .bind(&terms.version)
     .bind(&terms.sha256)
     .bind(&terms.widget)
@@ -78,9 +73,9 @@ async fn insert_rows(
     for a in &row.attachments {
         sqlx::query(
             "INSERT INTO attachments (submission_id, position, object_key, filename, \
-             content_type, size, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             content_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(row.id)
+        .bind(&id)
         .bind(a.position)
         .bind(&a.object_key)
         .bind(&a.filename)
@@ -92,9 +87,9 @@ async fn insert_rows(
     }
     if let Some(contact) = &row.contact {
         sqlx::query(
-            "INSERT INTO contacts (submission_id, blind_index, sealed, key_id) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO contacts (submission_id, blind_index, sealed, key_id) VALUES (?, ?, ?, ?)",
         )
-        .bind(row.id)
+        .bind(&id)
         .bind(&contact.blind_index)
         .bind(&contact.sealed)
         .bind(&contact.key_id)
@@ -104,10 +99,10 @@ async fn insert_rows(
     if let Some(idem) = idempotency {
         sqlx::query(
             "INSERT INTO idempotency_keys (key_hash, submission_id, response, created_at) \
-             VALUES ($1, $2, $3, $4)",
+             VALUES (?, ?, ?, ?)",
         )
         .bind(&idem.key_hash)
-        .bind(row.id)
+        .bind(&id)
         .bind(&idem.response)
         .bind(row.received_at)
         .execute(&mut *conn)
@@ -116,9 +111,23 @@ async fn insert_rows(
     Ok(())
 }
 
-fn submission_from_row(row: &PgRow) -> Result<SubmissionRow, sqlx::Error> {
+pub(super) fn labels_json(labels: &[String]) -> String {
+    serde_json::to_string(labels).expect("strings serialise")
+}
+
+pub(super) fn labels_from_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub(super) fn uuid_column(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    Uuid::parse_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn submission_from_row(row: &SqliteRow) -> Result<SubmissionRow, sqlx::Error> {
+    let duplicate_of: Option<String> = row.try_get("duplicate_of")?;
     Ok(SubmissionRow {
-        id: row.try_get("id")?,
+        id: uuid_column(row, "id")?,
         received_at: row.try_get("received_at")?,
         kind: row.try_get("kind")?,
         status: row.try_get("status")?,
@@ -132,6 +141,10 @@ fn submission_from_row(row: &PgRow) -> Result<SubmissionRow, sqlx::Error> {
         screen_width: row.try_get("screen_width")?,
         screen_height: row.try_get("screen_height")?,
         page_url: row.try_get("page_url")?,
+        labels: labels_from_json(row.try_get("labels")?),
+        assignee: row.try_get("assignee")?,
+        duplicate_of: duplicate_of.and_then(|d| Uuid::parse_str(&d).ok()),
+        fingerprint: row.try_get("fingerprint")?,
         terms: TermsRecord {
             version: row.try_get("terms_version")?,
             sha256: row.try_get("terms_sha256")?,
@@ -145,9 +158,9 @@ fn submission_from_row(row: &PgRow) -> Result<SubmissionRow, sqlx::Error> {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl IntakeStore for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writer_pool).await?;
         Ok(())
     }
 
@@ -161,31 +174,22 @@ impl Store for PostgresStore {
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
     ) -> Result<InsertOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        match insert_rows(&mut tx, &row, idempotency.as_ref()).await {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(InsertOutcome::Inserted)
-            }
-            Err(error) => {
-                tx.rollback().await?;
-                let is_conflict = error
-                    .as_database_error()
-                    .is_some_and(|e| e.is_unique_violation());
-                if let (true, Some(idem)) = (is_conflict, &idempotency) {
-                    let response: Option<String> = sqlx::query_scalar(
-                        "SELECT response FROM idempotency_keys WHERE key_hash = $1",
-                    )
-                    .bind(&idem.key_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    if let Some(response) = response {
-                        return Ok(InsertOutcome::Replayed(response));
-                    }
-                }
-                Err(error.into())
-            }
-        }
+        let queue = self
+            .queue
+            .lock()
+            .expect("queue lock")
+            .clone()
+            .ok_or(StoreError::WriterGone)?;
+        let (reply, outcome) = oneshot::channel();
+        queue
+            .send(WriteJob {
+                row,
+                idempotency,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        outcome.await.map_err(|_| StoreError::WriterGone)?
     }
 
     async fn idempotent_response(
@@ -194,7 +198,7 @@ impl Store for PostgresStore {
         not_before: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at >= $2",
+            "SELECT response FROM idempotency_keys WHERE key_hash = ? AND created_at >= ?",
         )
         .bind(key_hash)
         .bind(not_before)
@@ -203,11 +207,12 @@ impl Store for PostgresStore {
     }
 
     async fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError> {
+        let id_text = id.to_string();
         let Some(row) = sqlx::query(
             "SELECT s.*, t.terms_version, t.terms_sha256, t.widget, t.button, t.accepted_at \
-             FROM submissions s JOIN terms_acceptances t ON t.submission_id = s.id WHERE s.id = $1",
+             FROM submissions s JOIN terms_acceptances t ON t.submission_id = s.id WHERE s.id = ?",
         )
-        .bind(id)
+        .bind(&id_text)
         .fetch_optional(&self.pool)
         .await?
         else {
@@ -216,9 +221,9 @@ impl Store for PostgresStore {
         let mut submission = submission_from_row(&row)?;
         submission.attachments = sqlx::query(
             "SELECT position, object_key, filename, content_type, size, sha256 FROM attachments \
-             WHERE submission_id = $1 ORDER BY position",
+             WHERE submission_id = ? ORDER BY position",
         )
-        .bind(id)
+        .bind(&id_text)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -233,34 +238,35 @@ impl Store for PostgresStore {
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-        submission.contact = sqlx::query(
-            "SELECT blind_index, sealed, key_id FROM contacts WHERE submission_id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| {
-            Ok::<_, sqlx::Error>(ContactRow {
-                blind_index: r.try_get("blind_index")?,
-                sealed: r.try_get("sealed")?,
-                key_id: r.try_get("key_id")?,
-            })
-        })
-        .transpose()?;
+        submission.contact =
+            sqlx::query("SELECT blind_index, sealed, key_id FROM contacts WHERE submission_id = ?")
+                .bind(&id_text)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(ContactRow {
+                        blind_index: r.try_get("blind_index")?,
+                        sealed: r.try_get("sealed")?,
+                        key_id: r.try_get("key_id")?,
+                    })
+                })
+                .transpose()?;
         Ok(Some(submission))
     }
 
     async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError> {
-        let found: Vec<String> =
-            sqlx::query_scalar("SELECT object_key FROM attachments WHERE object_key = ANY($1)")
-                .bind(keys)
-                .fetch_all(&self.pool)
-                .await?;
+        let keys_json = serde_json::to_string(keys).expect("strings serialise");
+        let found: Vec<String> = sqlx::query_scalar(
+            "SELECT object_key FROM attachments WHERE object_key IN (SELECT value FROM json_each(?))",
+        )
+        .bind(keys_json)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(found.into_iter().collect())
     }
 
     async fn prune_idempotency_keys(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
             .bind(older_than)
             .execute(&self.pool)
             .await?;
@@ -283,6 +289,13 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
+        let queue = self.queue.lock().expect("queue lock").take();
+        drop(queue);
+        let writer = self.writer.lock().expect("writer lock").take();
+        if let Some(writer) = writer {
+            let _ = writer.await;
+        }
         self.pool.close().await;
+        self.writer_pool.close().await;
     }
 }

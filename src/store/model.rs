@@ -1,0 +1,174 @@
+//! The rows the store reads and writes: plain data, no behaviour.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The terms-acceptance record kept with every submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermsRecord {
+    pub version: String,
+    pub sha256: String,
+    /// The entry point whose button was clicked (the submission's kind).
+    pub widget: String,
+    pub button: String,
+    pub accepted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub position: i32,
+    pub object_key: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub blind_index: Option<String>,
+    pub sealed: Vec<u8>,
+    pub key_id: String,
+}
+
+/// A submission as stored, written by intake and read back by staff tools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionRow {
+    pub id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub kind: String,
+    pub status: String,
+    pub summary: Option<String>,
+    pub message: String,
+    pub rating: Option<i16>,
+    pub webapp_version: String,
+    pub server_version: String,
+    pub browser_brand: String,
+    pub browser_version: Option<String>,
+    pub screen_width: i32,
+    pub screen_height: i32,
+    pub page_url: String,
+    pub labels: Vec<String>,
+    pub assignee: Option<String>,
+    pub duplicate_of: Option<Uuid>,
+    /// Normalised-text fingerprint shared by likely duplicates.
+    pub fingerprint: Option<String>,
+    pub terms: TermsRecord,
+    pub attachments: Vec<AttachmentRow>,
+    pub contact: Option<ContactRow>,
+}
+
+/// The first response to an `Idempotency-Key`, kept to answer retries.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRecord {
+    /// SHA-256 of the client's key: the key itself is not stored.
+    pub key_hash: String,
+    pub response: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Inserted,
+    /// Another request with the same idempotency key committed first; its response.
+    Replayed(String),
+}
+
+/// Row counts per table, for tests and operators.
+pub type TableCounts = Vec<(&'static str, i64)>;
+
+/// Which submissions a queue page shows. Every field narrows; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub label: Option<String>,
+    pub assignee: Option<String>,
+    pub webapp_version: Option<String>,
+    pub server_version: Option<String>,
+    pub browser: Option<String>,
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_before: Option<DateTime<Utc>>,
+    /// Words that must all occur in the summary or message.
+    pub text: Option<String>,
+}
+
+/// The position after the last item of a page (newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub received_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    pub id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub kind: String,
+    pub status: String,
+    pub summary: Option<String>,
+    pub excerpt: String,
+    pub rating: Option<i16>,
+    pub labels: Vec<String>,
+    pub assignee: Option<String>,
+    pub browser_brand: String,
+    pub browser_version: Option<String>,
+    pub webapp_version: String,
+    pub server_version: String,
+    pub attachment_count: i64,
+    pub has_contact: bool,
+}
+
+/// A change to a submission's triage state; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriagePatch {
+    pub status: Option<String>,
+    pub labels: Option<Vec<String>>,
+    /// Labels added to those already there (bulk actions).
+    pub add_label: Option<String>,
+    pub assignee: Option<Option<String>>,
+    pub duplicate_of: Option<Option<Uuid>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteRow {
+    pub id: Uuid,
+    pub submission_id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of the audit log. It never holds an e-mail address, only its blind index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub submission_id: Option<Uuid>,
+    pub blind_index: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// A logged-in staff member's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user_name: String,
+    pub role: String,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked: bool,
+}

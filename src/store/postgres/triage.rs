@@ -1,0 +1,228 @@
+//! PostgreSQL: the queue (keyset pages, newest first, `tsvector` text search), triage
+//! updates, notes, likely duplicates and the audit log.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sqlx::postgres::{PgRow, Postgres};
+use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::PostgresStore;
+use crate::store::{
+    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch, TriageStore,
+};
+
+const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
+    substr(s.message, 1, 240) AS excerpt, s.rating, s.labels, s.assignee, s.browser_brand, \
+    s.browser_version, s.webapp_version, s.server_version, \
+    (SELECT COUNT(*) FROM attachments a WHERE a.submission_id = s.id) AS attachment_count, \
+    EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = s.id) AS has_contact \
+    FROM submissions s WHERE true";
+
+/// Appends one `AND` clause per set filter; only fixed SQL text and bound values.
+fn push_filters(qb: &mut QueryBuilder<Postgres>, filter: &QueueFilter, with_status: bool) {
+    let equal = [
+        (" AND s.kind = ", &filter.kind),
+        (" AND s.assignee = ", &filter.assignee),
+        (" AND s.webapp_version = ", &filter.webapp_version),
+        (" AND s.server_version = ", &filter.server_version),
+        (" AND s.browser_brand = ", &filter.browser),
+    ];
+    for (clause, value) in equal {
+        if let Some(value) = value {
+            qb.push(clause).push_bind(value.clone());
+        }
+    }
+    if let (true, Some(status)) = (with_status, &filter.status) {
+        qb.push(" AND s.status = ").push_bind(status.clone());
+    }
+    if let Some(label) = &filter.label {
+        qb.push(" AND s.labels @> ARRAY[")
+            .push_bind(label.clone())
+            .push("]::text[]");
+    }
+    if let Some(from) = filter.received_from {
+        qb.push(" AND s.received_at >= ").push_bind(from);
+    }
+    if let Some(before) = filter.received_before {
+        qb.push(" AND s.received_at < ").push_bind(before);
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        qb.push(" AND s.search @@ plainto_tsquery('simple', ")
+            .push_bind(text.to_owned())
+            .push(")");
+    }
+}
+
+fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
+    Ok(QueueItem {
+        id: row.try_get("id")?,
+        received_at: row.try_get("received_at")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        summary: row.try_get("summary")?,
+        excerpt: row.try_get("excerpt")?,
+        rating: row.try_get("rating")?,
+        labels: row.try_get("labels")?,
+        assignee: row.try_get("assignee")?,
+        browser_brand: row.try_get("browser_brand")?,
+        browser_version: row.try_get("browser_version")?,
+        webapp_version: row.try_get("webapp_version")?,
+        server_version: row.try_get("server_version")?,
+        attachment_count: row.try_get("attachment_count")?,
+        has_contact: row.try_get("has_contact")?,
+    })
+}
+
+#[async_trait]
+impl TriageStore for PostgresStore {
+    async fn queue_page(
+        &self,
+        filter: &QueueFilter,
+        cursor: Option<QueueCursor>,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new(QUEUE_COLUMNS);
+        push_filters(&mut qb, filter, true);
+        if let Some(cursor) = cursor {
+            qb.push(" AND (s.received_at, s.id) < (")
+                .push_bind(cursor.received_at)
+                .push(", ")
+                .push_bind(cursor.id)
+                .push(")");
+        }
+        qb.push(" ORDER BY s.received_at DESC, s.id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
+    }
+
+    async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT s.status, COUNT(*) FROM submissions s WHERE true",
+        );
+        push_filters(&mut qb, filter, false);
+        qb.push(" GROUP BY s.status");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new("UPDATE submissions SET updated_at = ");
+        qb.push_bind(Utc::now());
+        if let Some(status) = &patch.status {
+            qb.push(", status = ").push_bind(status.clone());
+        }
+        if let Some(labels) = &patch.labels {
+            qb.push(", labels = ").push_bind(labels.clone());
+        } else if let Some(label) = &patch.add_label {
+            qb.push(", labels = CASE WHEN ")
+                .push_bind(label.clone())
+                .push(" = ANY(labels) THEN labels ELSE array_append(labels, ")
+                .push_bind(label.clone())
+                .push(") END");
+        }
+        if let Some(assignee) = &patch.assignee {
+            qb.push(", assignee = ").push_bind(assignee.clone());
+        }
+        if let Some(duplicate_of) = &patch.duplicate_of {
+            qb.push(", duplicate_of = ").push_bind(*duplicate_of);
+        }
+        qb.push(" WHERE id = ANY(")
+            .push_bind(ids.to_vec())
+            .push(")");
+        Ok(qb.build().execute(&self.pool).await?.rows_affected())
+    }
+
+    async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO staff_notes (id, submission_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(note.id)
+        .bind(note.submission_id)
+        .bind(&note.author)
+        .bind(&note.body)
+        .bind(note.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, submission_id, author, body, created_at FROM staff_notes \
+             WHERE submission_id = $1 ORDER BY created_at",
+        )
+        .bind(submission)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NoteRow {
+                    id: r.try_get("id")?,
+                    submission_id: r.try_get("submission_id")?,
+                    author: r.try_get("author")?,
+                    body: r.try_get("body")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn likely_duplicates(
+        &self,
+        submission: Uuid,
+        fingerprint: &str,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE fingerprint = $1 AND id <> $2 \
+             ORDER BY received_at DESC LIMIT $3",
+        )
+        .bind(fingerprint)
+        .bind(submission)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(entry.submission_id)
+        .bind(&entry.blind_index)
+        .bind(&entry.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, submission_id, blind_index, detail FROM audit_log \
+             ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    submission_id: r.try_get("submission_id")?,
+                    blind_index: r.try_get("blind_index")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}

@@ -1,0 +1,131 @@
+//! SQLite: WAL journal, `synchronous=FULL` (a commit is on disk before it returns), and one
+//! writer task that commits concurrent submissions together.
+//!
+//! Group commit: requests queue on a channel; the writer takes everything waiting (up to
+//! [`MAX_BATCH`]), writes each submission inside its own savepoint, and commits once. While one
+//! commit is being fsynced the next batch gathers, so under load many requests share an fsync,
+//! and a single request is never delayed waiting for company. A failing submission rolls back
+//! to its savepoint alone.
+
+mod intake;
+mod staff;
+mod triage;
+
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sqlx::Acquire;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::{IdempotencyRecord, InsertOutcome, StoreError, SubmissionRow};
+use intake::{insert_rows, stored_response};
+
+/// Most submissions committed together.
+const MAX_BATCH: usize = 256;
+/// Requests that may wait for the writer before senders wait too.
+const QUEUE_DEPTH: usize = 1024;
+const READ_CONNECTIONS: u32 = 4;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+struct WriteJob {
+    row: SubmissionRow,
+    idempotency: Option<IdempotencyRecord>,
+    reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
+}
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer_pool: SqlitePool,
+    queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.clone())
+            .await?;
+        let writer_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let writer = tokio::spawn(group_commit(writer_pool.clone(), rx));
+        Ok(Self {
+            pool,
+            writer_pool,
+            queue: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+}
+
+async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<WriteJob>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match commit_batch(&pool, &batch).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = ?error, submissions = batch.len(), "group commit failed");
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(StoreError::WriterGone));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_batch(
+    pool: &SqlitePool,
+    batch: &[WriteJob],
+) -> Result<Vec<Result<InsertOutcome, StoreError>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        let mut savepoint = (&mut tx).begin().await?;
+        match insert_rows(&mut savepoint, &job.row, job.idempotency.as_ref()).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(InsertOutcome::Inserted));
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                let replay = match (&job.idempotency, error.as_database_error()) {
+                    (Some(idem), Some(db)) if db.is_unique_violation() => {
+                        stored_response(&mut tx, &idem.key_hash).await?
+                    }
+                    _ => None,
+                };
+                outcomes.push(match replay {
+                    Some(response) => Ok(InsertOutcome::Replayed(response)),
+                    None => Err(error.into()),
+                });
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}

@@ -1,0 +1,240 @@
+//! SQLite: the queue (keyset pages, newest first, FTS5 text search), triage updates, notes,
+//! likely duplicates and the audit log.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sqlx::sqlite::{Sqlite, SqliteRow};
+use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::SqliteStore;
+use super::intake::{labels_from_json, labels_json, uuid_column};
+use crate::store::{
+    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch, TriageStore,
+    fts5_query,
+};
+
+const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
+    substr(s.message, 1, 240) AS excerpt, s.rating, s.labels, s.assignee, s.browser_brand, \
+    s.browser_version, s.webapp_version, s.server_version, \
+    (SELECT COUNT(*) FROM attachments a WHERE a.submission_id = s.id) AS attachment_count, \
+    EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = s.id) AS has_contact \
+    FROM submissions s WHERE 1 = 1";
+
+/// Appends one `AND` clause per set filter; only fixed SQL text and bound values.
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &QueueFilter, with_status: bool) {
+    let equal = [
+        (" AND s.kind = ", &filter.kind),
+        (" AND s.assignee = ", &filter.assignee),
+        (" AND s.webapp_version = ", &filter.webapp_version),
+        (" AND s.server_version = ", &filter.server_version),
+        (" AND s.browser_brand = ", &filter.browser),
+    ];
+    for (clause, value) in equal {
+        if let Some(value) = value {
+            qb.push(clause).push_bind(value.clone());
+        }
+    }
+    if let (true, Some(status)) = (with_status, &filter.status) {
+        qb.push(" AND s.status = ").push_bind(status.clone());
+    }
+    if let Some(label) = &filter.label {
+        qb.push(" AND EXISTS (SELECT 1 FROM json_each(s.labels) WHERE value = ")
+            .push_bind(label.clone())
+            .push(")");
+    }
+    if let Some(from) = filter.received_from {
+        qb.push(" AND s.received_at >= ").push_bind(from);
+    }
+    if let Some(before) = filter.received_before {
+        qb.push(" AND s.received_at < ").push_bind(before);
+    }
+    if let Some(query) = filter.text.as_deref().and_then(fts5_query) {
+        qb.push(
+            " AND s.rowid IN (SELECT rowid FROM submissions_text WHERE submissions_text MATCH ",
+        )
+        .push_bind(query)
+        .push(")");
+    }
+}
+
+fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
+    Ok(QueueItem {
+        id: uuid_column(row, "id")?,
+        received_at: row.try_get("received_at")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        summary: row.try_get("summary")?,
+        excerpt: row.try_get("excerpt")?,
+        rating: row.try_get("rating")?,
+        labels: labels_from_json(row.try_get("labels")?),
+        assignee: row.try_get("assignee")?,
+        browser_brand: row.try_get("browser_brand")?,
+        browser_version: row.try_get("browser_version")?,
+        webapp_version: row.try_get("webapp_version")?,
+        server_version: row.try_get("server_version")?,
+        attachment_count: row.try_get("attachment_count")?,
+        has_contact: row.try_get("has_contact")?,
+    })
+}
+
+#[async_trait]
+impl TriageStore for SqliteStore {
+    async fn queue_page(
+        &self,
+        filter: &QueueFilter,
+        cursor: Option<QueueCursor>,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
+        push_filters(&mut qb, filter, true);
+        if let Some(cursor) = cursor {
+            qb.push(" AND (s.received_at < ")
+                .push_bind(cursor.received_at)
+                .push(" OR (s.received_at = ")
+                .push_bind(cursor.received_at)
+                .push(" AND s.id < ")
+                .push_bind(cursor.id.to_string())
+                .push("))");
+        }
+        qb.push(" ORDER BY s.received_at DESC, s.id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
+    }
+
+    async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new("SELECT s.status, COUNT(*) FROM submissions s WHERE 1 = 1");
+        push_filters(&mut qb, filter, false);
+        qb.push(" GROUP BY s.status");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError> {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let mut qb = QueryBuilder::<Sqlite>::new("UPDATE submissions SET updated_at = ");
+        qb.push_bind(Utc::now());
+        if let Some(status) = &patch.status {
+            qb.push(", status = ").push_bind(status.clone());
+        }
+        if let Some(labels) = &patch.labels {
+            qb.push(", labels = ").push_bind(labels_json(labels));
+        } else if let Some(label) = &patch.add_label {
+            qb.push(", labels = CASE WHEN EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ")
+                .push_bind(label.clone())
+                .push(") THEN labels ELSE json_insert(labels, '$[#]', ")
+                .push_bind(label.clone())
+                .push(") END");
+        }
+        if let Some(assignee) = &patch.assignee {
+            qb.push(", assignee = ").push_bind(assignee.clone());
+        }
+        if let Some(duplicate_of) = &patch.duplicate_of {
+            qb.push(", duplicate_of = ")
+                .push_bind(duplicate_of.map(|d| d.to_string()));
+        }
+        qb.push(" WHERE id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(&ids).expect("strings serialise"))
+            .push("))");
+        Ok(qb.build().execute(&self.pool).await?.rows_affected())
+    }
+
+    async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO staff_notes (id, submission_id, author, body, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(note.id.to_string())
+        .bind(note.submission_id.to_string())
+        .bind(&note.author)
+        .bind(&note.body)
+        .bind(note.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, submission_id, author, body, created_at FROM staff_notes \
+             WHERE submission_id = ? ORDER BY created_at",
+        )
+        .bind(submission.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NoteRow {
+                    id: uuid_column(r, "id")?,
+                    submission_id: uuid_column(r, "submission_id")?,
+                    author: r.try_get("author")?,
+                    body: r.try_get("body")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn likely_duplicates(
+        &self,
+        submission: Uuid,
+        fingerprint: &str,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM submissions WHERE fingerprint = ? AND id <> ? \
+             ORDER BY received_at DESC LIMIT ?",
+        )
+        .bind(fingerprint)
+        .bind(submission.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| uuid_column(r, "id"))
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(entry.submission_id.map(|id| id.to_string()))
+        .bind(&entry.blind_index)
+        .bind(&entry.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, submission_id, blind_index, detail FROM audit_log \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let submission: Option<String> = r.try_get("submission_id")?;
+                Ok(AuditEntry {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    submission_id: submission.and_then(|s| Uuid::parse_str(&s).ok()),
+                    blind_index: r.try_get("blind_index")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
