@@ -1,11 +1,15 @@
-//! The command line: `feedbackd serve`, `feedbackd migrate`.
+//! The command line: `feedbackd serve`, `migrate`, `user add`, `token create|list|revoke`.
 
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application};
 use crate::config::Settings;
+use crate::domain::Role;
+use crate::staff;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -28,6 +32,53 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for the internal JSON API.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a staff account; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it (it is shown only once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List API tokens (names and roles, never the tokens).
+    List,
+    /// Revoke an API token by name.
+    Revoke { name: String },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| "expected triager, webmaster or admin".to_owned())
+}
+
+/// A password from standard input: prompted without echo on a terminal, else one line.
+fn read_password() -> anyhow::Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line
+    };
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 impl Cli {
@@ -42,8 +93,52 @@ impl Cli {
                 println!("feedbackd: database is up to date");
                 Ok(())
             }
+            Command::User(UserCommand::Add { name, role }) => {
+                let password = read_password()?;
+                let store = app::open_store(&settings).await?;
+                let added = staff::add_user(store.as_ref(), &name, role, &password).await;
+                store.close().await;
+                added.context("adding the staff user")?;
+                println!("feedbackd: added {name} ({})", role.as_str());
+                Ok(())
+            }
+            Command::Token(command) => token(&settings, command).await,
         }
     }
+}
+
+async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let store = app::open_store(settings).await?;
+    let outcome = async {
+        match command {
+            TokenCommand::Create { name, role } => {
+                let token = staff::create_token(store.as_ref(), &name, role).await?;
+                println!("{token}");
+            }
+            TokenCommand::List => {
+                for t in store.tokens().await? {
+                    let state = if t.revoked { "revoked" } else { "active" };
+                    println!(
+                        "{}\t{}\t{}\t{state}",
+                        t.name,
+                        t.role,
+                        t.created_at.to_rfc3339()
+                    );
+                }
+            }
+            TokenCommand::Revoke { name } => {
+                anyhow::ensure!(
+                    store.revoke_token(&name).await?,
+                    "no active token named {name}"
+                );
+                println!("feedbackd: revoked {name}");
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    store.close().await;
+    outcome
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -55,7 +150,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         announce(&format!("demo page http://{public}/"));
     }
     announce(&format!("public API http://{public}/api/v1/"));
+    announce(&format!("triage view http://{public}/triage"));
     announce(&format!("metrics http://{admin}/metrics"));
+    let first_admin = staff::ensure_first_admin(application.state().store.as_ref()).await?;
+    if let Some(password) = first_admin {
+        announce(&format!(
+            "no staff user existed: log in as admin with the one-time password {password}"
+        ));
+    }
     tracing::info!(%public, %admin, "feedbackd listening");
     application.run_until(shutdown_signal()).await
 }

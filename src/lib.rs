@@ -13,6 +13,7 @@ pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod privacy;
+pub mod staff;
 pub mod store;
 pub mod telemetry;
 pub mod triage;

@@ -32,6 +32,14 @@ pub enum ApiError {
     StorageUnavailable(#[source] anyhow::Error),
     #[error("not found")]
     NotFound,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("CSRF token missing or wrong")]
+    CsrfFailed,
+    #[error("too many login attempts")]
+    LoginThrottled,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request timed out")]
@@ -89,6 +97,18 @@ impl ApiError {
                 "Storage unavailable",
             ),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+            ),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::CsrfFailed => (StatusCode::FORBIDDEN, "csrf_failed", "Forbidden"),
+            Self::LoginThrottled => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many login attempts",
+            ),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -145,6 +165,19 @@ impl ApiError {
             ),
             Self::StorageUnavailable(_) => ("Storage is unavailable; retry later.".into(), vec![]),
             Self::NotFound => ("Nothing is here.".into(), vec![]),
+            Self::Unauthorized => (
+                "Log in, or send Authorization: Bearer <token>.".into(),
+                vec![],
+            ),
+            Self::Forbidden => ("Your role does not allow this.".into(), vec![]),
+            Self::CsrfFailed => (
+                "The form is stale; reload the page and try again.".into(),
+                vec![],
+            ),
+            Self::LoginThrottled => (
+                "Too many attempts for this account; wait a minute.".into(),
+                vec![],
+            ),
             Self::MethodNotAllowed => ("This route does not take that method.".into(), vec![]),
             Self::Timeout => ("The request took too long to arrive.".into(), vec![]),
             Self::Internal(_) => ("Something went wrong on our side.".into(), vec![]),
@@ -167,6 +200,7 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match &self {
             Self::RateLimited(wait) => Some(retry_secs(wait)),
+            Self::LoginThrottled => Some(60),
             Self::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
             _ => None,
         };
@@ -187,6 +221,9 @@ impl IntoResponse for ApiError {
         );
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if code == "unauthorized" {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response.extensions_mut().insert(ProblemCode(code));
         response

@@ -2,9 +2,11 @@
 //! (health, readiness, metrics), with their cross-cutting layers. Each module owns its routes.
 
 mod admin;
+pub mod auth;
 mod body;
 pub mod error;
 mod intake;
+pub mod internal;
 mod public;
 pub mod rate_limit;
 
@@ -33,6 +35,7 @@ pub fn public_router(state: AppState) -> Router {
         .layer(cors(&state.settings.allowed_origins));
     Router::new()
         .merge(api)
+        .merge(internal::router())
         .merge(public::assets_router(state.settings.demo_page))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

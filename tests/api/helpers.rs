@@ -238,3 +238,21 @@ pub fn has_error(problem: &Value, field: &str, code: &str) -> bool {
         .iter()
         .any(|e| e["field"] == field && e["code"] == code && e["message"].is_string())
 }
+
+impl TestApp {
+    /// A fresh API token with `role`.
+    pub async fn token(&self, role: feedbackd::domain::Role) -> String {
+        let name = format!("t{}", uuid::Uuid::new_v4().simple());
+        feedbackd::staff::create_token(self.state.store.as_ref(), &name, role)
+            .await
+            .unwrap()
+    }
+
+    /// Stores a submission through the public API and returns its id.
+    pub async fn submit(&self, body: &Value) -> uuid::Uuid {
+        let response = self.post_json(body).await;
+        assert_eq!(response.status(), 201);
+        let receipt: Value = response.json().await.unwrap();
+        receipt["id"].as_str().unwrap().parse().unwrap()
+    }
+}

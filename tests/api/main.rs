@@ -11,5 +11,6 @@ mod admin;
 mod attachments;
 mod idempotency;
 mod intake_json;
+mod internal;
 mod operations;
 mod process;

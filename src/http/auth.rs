@@ -1,0 +1,71 @@
+//! Who is calling a staff route: a bearer token (JSON API) or a session cookie (the triage
+//! view). Nothing private is served to anyone else: 401 without credentials, 403 without the role.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::domain::Role;
+use crate::staff::{self, Staff};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "feedbackd_session";
+
+/// A request from a known staff member.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Staff);
+
+impl Authenticated {
+    /// 403 unless this staff member's role includes `needed`.
+    pub fn require(&self, needed: Role) -> Result<&Staff, ApiError> {
+        if self.0.role.includes(needed) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let store = state.store.as_ref();
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(ApiError::Unauthorized)?;
+            return match staff::by_token(store, token.trim())
+                .await
+                .map_err(ApiError::storage)?
+            {
+                Some(staff) => Ok(Self(staff)),
+                None => Err(ApiError::Unauthorized),
+            };
+        }
+        if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
+            if let Some(staff) = staff::by_session(store, session)
+                .await
+                .map_err(ApiError::storage)?
+            {
+                return Ok(Self(staff));
+            }
+        }
+        Err(ApiError::Unauthorized)
+    }
+}

@@ -1,0 +1,206 @@
+//! The internal JSON API for the product team and the webmaster (`/api/v1/internal/…`):
+//! the queue, one submission, triage changes, notes, attachment downloads and the audit log.
+//! Every route needs a bearer token or a staff session (401), and a role (403).
+
+pub mod detail;
+pub mod download;
+pub mod query;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::auth::Authenticated;
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::domain::Role;
+use crate::store::{QueueCursor, QueueItem};
+use query::{ListQuery, encode_cursor};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/internal/feedback", get(list))
+        .route("/api/v1/internal/feedback/{id}", get(show).patch(update))
+        .route("/api/v1/internal/feedback/{id}/notes", post(add_note))
+        .route(
+            "/api/v1/internal/feedback/{id}/attachments/{n}",
+            get(attachment),
+        )
+        .route("/api/v1/internal/audit", get(audit_log))
+}
+
+#[derive(Serialize)]
+struct Page {
+    items: Vec<ItemView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ItemView {
+    pub id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub kind: String,
+    pub status: String,
+    pub summary: Option<String>,
+    pub excerpt: String,
+    pub rating: Option<i16>,
+    pub labels: Vec<String>,
+    pub assignee: Option<String>,
+    pub browser: String,
+    pub webapp_version: String,
+    pub server_version: String,
+    pub attachments: i64,
+    pub has_contact: bool,
+}
+
+impl From<QueueItem> for ItemView {
+    fn from(item: QueueItem) -> Self {
+        let browser = match &item.browser_version {
+            Some(v) => format!("{} {v}", item.browser_brand),
+            None => item.browser_brand.clone(),
+        };
+        Self {
+            id: item.id,
+            received_at: item.received_at,
+            kind: item.kind,
+            status: item.status,
+            summary: item.summary,
+            excerpt: item.excerpt,
+            rating: item.rating,
+            labels: item.labels,
+            assignee: item.assignee,
+            browser,
+            webapp_version: item.webapp_version,
+            server_version: item.server_version,
+            attachments: item.attachment_count,
+            has_contact: item.has_contact,
+        }
+    }
+}
+
+/// One page of the queue and the cursor of the next, if there may be one.
+pub async fn queue_page(
+    state: &AppState,
+    query: &ListQuery,
+) -> Result<(Vec<QueueItem>, Option<String>), ApiError> {
+    let request = query.parse().map_err(ApiError::Validation)?;
+    let items = state
+        .store
+        .queue_page(&request.filter, request.cursor, request.limit)
+        .await
+        .map_err(ApiError::storage)?;
+    let next = (items.len() == request.limit as usize)
+        .then(|| items.last())
+        .flatten()
+        .map(|last| {
+            encode_cursor(QueueCursor {
+                received_at: last.received_at,
+                id: last.id,
+            })
+        });
+    Ok((items, next))
+}
+
+async fn list(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(Role::Triager)?;
+    let (items, next_cursor) = queue_page(&state, &query).await?;
+    let page = Page {
+        items: items.into_iter().map(ItemView::from).collect(),
+        next_cursor,
+    };
+    Ok(Json(
+        serde_json::to_value(page).map_err(|e| ApiError::Internal(e.into()))?,
+    ))
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+async fn show(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let staff = auth.require(Role::Triager)?;
+    let detail = detail::load(&state, staff, parse_id(&id)?).await?;
+    Ok(Json(detail).into_response())
+}
+
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::MalformedBody("it is not a JSON object")),
+        Err(_) => Err(ApiError::MalformedBody("it is not valid JSON")),
+    }
+}
+
+async fn update(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let staff = auth.require(Role::Triager)?;
+    let id = parse_id(&id)?;
+    let patch = detail::parse_patch(&json_object(&body)?).map_err(ApiError::Validation)?;
+    detail::apply(&state, staff, &[id], &patch).await?;
+    let detail = detail::load(&state, staff, id).await?;
+    Ok(Json(detail).into_response())
+}
+
+async fn add_note(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let staff = auth.require(Role::Triager)?;
+    let map = json_object(&body)?;
+    let text = map.get("body").and_then(Value::as_str).unwrap_or_default();
+    let note = detail::add_note(&state, staff, parse_id(&id)?, text).await?;
+    let view = json!({"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at});
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn attachment(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    auth.require(Role::Triager)?;
+    let n: i32 = n.parse().map_err(|_| ApiError::NotFound)?;
+    download::attachment(&state, parse_id(&id)?, n, false).await
+}
+
+async fn audit_log(
+    auth: Authenticated,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(Role::Admin)?;
+    let entries = state
+        .store
+        .audit_log(500)
+        .await
+        .map_err(ApiError::storage)?;
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|e| {
+            json!({
+                "at": e.at, "actor": e.actor, "action": e.action,
+                "submission_id": e.submission_id, "blind_index": e.blind_index, "detail": e.detail,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
+}
