@@ -20,6 +20,7 @@ use crate::http::rate_limit::ClientRateLimiter;
 use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
 use crate::metrics::Metrics;
 use crate::privacy::{ContactKeys, ContactVault};
+use crate::staff::LoginThrottle;
 use crate::store::{self, Store};
 use crate::useragent;
 
@@ -34,6 +35,8 @@ pub struct App {
     pub limits: Limits,
     pub rate_limiter: Option<ClientRateLimiter>,
     pub metrics: Metrics,
+    pub templates: minijinja::Environment<'static>,
+    pub login_throttle: LoginThrottle,
 }
 
 /// The shared state of the routers: one `App` behind an `Arc`.
@@ -103,6 +106,8 @@ impl Application {
                 settings.trust_forwarded_for,
             ),
             metrics: Metrics::new(),
+            templates: http::templates(),
+            login_throttle: LoginThrottle::default(),
             store,
             blobs,
             vault,

@@ -71,6 +71,9 @@ pub struct Settings {
     pub spam_min_fill_ms: u64,
     /// How long a staff login lasts.
     pub session_hours: u64,
+    /// Mark the session cookie `Secure` (set it when served over TLS; automatic when a proxy
+    /// sends `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -104,6 +107,7 @@ impl Default for Settings {
             triage_rules: Vec::new(),
             spam_min_fill_ms: crate::triage::SpamPolicy::default().min_fill_ms,
             session_hours: 12,
+            secure_cookies: false,
         }
     }
 }

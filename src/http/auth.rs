@@ -1,5 +1,7 @@
-//! Who is calling a staff route: a bearer token (JSON API) or a session cookie (the triage
-//! view). Nothing private is served to anyone else: 401 without credentials, 403 without the role.
+//! Who is calling a staff route: a bearer token for the JSON API ([`Authenticated`]), a
+//! session cookie for the triage view ([`SessionStaff`], whose forms also carry a CSRF token).
+//! Nothing private is served to anyone else: 401 without credentials, 403 without the role.
+//! The JSON API takes no cookies, so no other site can make a browser call it.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -43,29 +45,36 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let store = state.store.as_ref();
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or(ApiError::Unauthorized)?;
-            return match staff::by_token(store, token.trim())
-                .await
-                .map_err(ApiError::storage)?
-            {
-                Some(staff) => Ok(Self(staff)),
-                None => Err(ApiError::Unauthorized),
-            };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        match staff::by_token(state.store.as_ref(), token.trim())
+            .await
+            .map_err(ApiError::storage)?
+        {
+            Some(staff) => Ok(Self(staff)),
+            None => Err(ApiError::Unauthorized),
         }
-        if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
-            if let Some(staff) = staff::by_session(store, session)
-                .await
-                .map_err(ApiError::storage)?
-            {
-                return Ok(Self(staff));
-            }
-        }
-        Err(ApiError::Unauthorized)
+    }
+}
+
+/// A triage-view request's session; `None` when there is none (the view shows its login).
+#[derive(Debug, Clone)]
+pub struct SessionStaff(pub Option<Staff>);
+
+impl FromRequestParts<AppState> for SessionStaff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(Self(None));
+        };
+        let staff = staff::by_session(state.store.as_ref(), session)
+            .await
+            .map_err(ApiError::storage)?;
+        Ok(Self(staff))
     }
 }

@@ -9,6 +9,7 @@ mod intake;
 pub mod internal;
 mod public;
 pub mod rate_limit;
+mod triage_view;
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use crate::app::AppState;
 use error::ProblemCode;
 
 pub use intake::IDEMPOTENCY_WINDOW_HOURS;
+pub use triage_view::templates;
 
 /// The public listener's routes.
 pub fn public_router(state: AppState) -> Router {
@@ -36,6 +38,7 @@ pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(internal::router())
+        .merge(triage_view::router())
         .merge(public::assets_router(state.settings.demo_page))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

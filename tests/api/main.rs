@@ -14,3 +14,4 @@ mod intake_json;
 mod internal;
 mod operations;
 mod process;
+mod triage_view;

@@ -1,0 +1,497 @@
+//! The triage view's handlers.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Duration;
+use minijinja::context;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::VIEW_CSP;
+use crate::app::AppState;
+use crate::domain::{Role, Status, parse_label, parse_staff_name};
+use crate::http::auth::{SESSION_COOKIE, SessionStaff, cookie};
+use crate::http::error::ApiError;
+use crate::http::internal::query::ListQuery;
+use crate::http::internal::{ItemView, detail, download, queue_page};
+use crate::staff::{self, Staff, Via};
+use crate::store::TriagePatch;
+
+/// The fields of a submitted HTML form, repeated names kept.
+struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    fn parse(body: &[u8]) -> Self {
+        Self(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn page(state: &AppState, template: &str, ctx: minijinja::Value) -> Result<Response, ApiError> {
+    let html = state
+        .templates
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut response = Html(html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(VIEW_CSP),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+fn to_login() -> Response {
+    Redirect::to("/triage/login").into_response()
+}
+
+/// The staff member of a session, or the login page.
+fn signed_in(session: SessionStaff) -> Result<Staff, Response> {
+    match session.0 {
+        Some(staff) if staff.role.includes(Role::Triager) => Ok(staff),
+        Some(_) => Err(ApiError::Forbidden.into_response()),
+        None => Err(to_login()),
+    }
+}
+
+fn csrf_of(staff: &Staff) -> &str {
+    match &staff.via {
+        Via::Session { csrf_token } => csrf_token,
+        Via::Token => "",
+    }
+}
+
+/// A form's CSRF token must equal the session's.
+fn check_csrf(staff: &Staff, form: &FormFields) -> Result<(), ApiError> {
+    let expected = csrf_of(staff);
+    match form.get("csrf") {
+        Some(sent) if !expected.is_empty() && sent == expected => Ok(()),
+        _ => Err(ApiError::CsrfFailed),
+    }
+}
+
+fn staff_ctx(staff: &Staff) -> minijinja::Value {
+    context! { name => staff.name, role => staff.role.as_str() }
+}
+
+fn statuses() -> Vec<&'static str> {
+    Status::ALL.iter().map(|s| s.as_str()).collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Flash {
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    Query(flash): Query<Flash>,
+) -> Result<Response, ApiError> {
+    if session.0.is_some() {
+        return Ok(Redirect::to("/triage").into_response());
+    }
+    page(
+        &state,
+        "login.html",
+        context! { name => "", error => flash.error },
+    )
+}
+
+pub async fn log_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let form = FormFields::parse(&body);
+    let name = form.get("name").unwrap_or_default().trim().to_owned();
+    let password = form.get("password").unwrap_or_default();
+    if !state.login_throttle.allow(&name) {
+        return Err(ApiError::LoginThrottled);
+    }
+    let lifetime = Duration::hours(i64::try_from(state.settings.session_hours).unwrap_or(12));
+    let session = staff::log_in(state.store.as_ref(), &name, password, lifetime)
+        .await
+        .map_err(ApiError::storage)?;
+    let Some(session) = session else {
+        tracing::info!("failed staff login");
+        let mut response = page(
+            &state,
+            "login.html",
+            context! { name => name, error => "Wrong name or password." },
+        )?;
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(response);
+    };
+    let secure = state.settings.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|p| p.as_bytes() == b"https");
+    let cookie = format!(
+        "{SESSION_COOKIE}={session}; Path=/triage; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        lifetime.num_seconds(),
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = Redirect::to("/triage").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.into()))?,
+    );
+    Ok(response)
+}
+
+pub async fn log_out(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(session) {
+        Ok(staff) => staff,
+        Err(response) => return Ok(response),
+    };
+    check_csrf(&staff, &FormFields::parse(&body))?;
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state
+            .store
+            .delete_session(&staff::hash_secret(secret))
+            .await
+            .map_err(ApiError::storage)?;
+    }
+    let mut response = to_login();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "feedbackd_session=; Path=/triage; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    Ok(response)
+}
+
+/// The current query string with one parameter replaced (or removed when `value` is empty).
+fn with_param(query: &ListQuery, name: &str, value: &str) -> String {
+    let mut pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(serde_urlencoded_pairs(query).as_bytes())
+            .into_owned()
+            .filter(|(k, v)| k != name && k != "cursor" && !v.is_empty())
+            .collect();
+    if !value.is_empty() {
+        pairs.push((name.to_owned(), value.to_owned()));
+    }
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    if encoded.is_empty() {
+        "/triage".to_owned()
+    } else {
+        format!("/triage?{encoded}")
+    }
+}
+
+fn serde_urlencoded_pairs(query: &ListQuery) -> String {
+    let value = serde_json::to_value(query).unwrap_or_default();
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(map) = value.as_object() {
+        for (k, v) in map {
+            if let Some(v) = v.as_str() {
+                serializer.append_pair(k, v);
+            }
+        }
+    }
+    serializer.finish()
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
+    Query(flash): Query<Flash>,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(session) {
+        Ok(staff) => staff,
+        Err(response) => return Ok(response),
+    };
+    let (items, next) = match queue_page(&state, &query).await {
+        Ok(page) => page,
+        Err(ApiError::Validation(errors)) => {
+            let message = errors
+                .0
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return page(
+                &state,
+                "queue.html",
+                context! {
+                    staff => staff_ctx(&staff), csrf => csrf_of(&staff), query => query, items => Vec::<ItemView>::new(),
+                    counts => Vec::<minijinja::Value>::new(), statuses => statuses(), error => message, back => "/triage",
+                },
+            );
+        }
+        Err(other) => return Err(other),
+    };
+    let request = query.parse().map_err(ApiError::Validation)?;
+    let counts = state
+        .store
+        .status_counts(&request.filter)
+        .await
+        .map_err(ApiError::storage)?;
+    let counts: Vec<minijinja::Value> = Status::ALL
+        .iter()
+        .map(|status| {
+            let count = counts
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| *n);
+            context! {
+                status => status.as_str(), count => count,
+                href => with_param(&query, "status", status.as_str()),
+                current => query.status.as_deref() == Some(status.as_str()),
+            }
+        })
+        .collect();
+    let items: Vec<ItemView> = items.into_iter().map(ItemView::from).collect();
+    let next_href = next.map(|cursor| {
+        let base = with_param(&query, "cursor", "");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}cursor={cursor}")
+    });
+    let back = raw.map_or_else(|| "/triage".to_owned(), |q| format!("/triage?{q}"));
+    page(
+        &state,
+        "queue.html",
+        context! {
+            staff => staff_ctx(&staff), csrf => csrf_of(&staff), query => query, items => items,
+            counts => counts, statuses => statuses(), next_href => next_href, back => back,
+            notice => flash.notice, error => flash.error,
+        },
+    )
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(session) {
+        Ok(staff) => staff,
+        Err(response) => return Ok(response),
+    };
+    let detail = detail::load(&state, &staff, parse_id(&id)?).await?;
+    page(
+        &state,
+        "detail.html",
+        context! {
+            staff => staff_ctx(&staff), csrf => csrf_of(&staff), s => detail, statuses => statuses(),
+            notice => flash.notice, error => flash.error,
+        },
+    )
+}
+
+fn back_to(path: &str, key: &str, message: &str) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, message)
+        .finish();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}{query}")).into_response()
+}
+
+/// The triage form: status, labels (comma-separated), assignee, duplicate-of.
+pub async fn update(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(session) {
+        Ok(staff) => staff,
+        Err(response) => return Ok(response),
+    };
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let id = parse_id(&id)?;
+    let here = format!("/triage/feedback/{id}");
+    let mut patch = TriagePatch::default();
+    let mut problems = Vec::new();
+    if let Some(status) = form.get("status") {
+        match Status::parse(status) {
+            Some(s) => patch.status = Some(s.as_str().to_owned()),
+            None => problems.push("unknown status"),
+        }
+    }
+    if let Some(labels) = form.get("labels") {
+        let parsed: Option<Vec<String>> = labels
+            .split(',')
+            .filter(|l| !l.trim().is_empty())
+            .map(parse_label)
+            .collect();
+        match parsed {
+            Some(labels) => patch.labels = Some(labels),
+            None => problems.push("labels must be 1 to 40 characters each"),
+        }
+    }
+    if let Some(assignee) = form.get("assignee") {
+        match assignee.trim() {
+            "" => patch.assignee = Some(None),
+            name => match parse_staff_name(name) {
+                Some(name) => patch.assignee = Some(Some(name)),
+                None => problems.push("the assignee is not a valid staff name"),
+            },
+        }
+    }
+    if let Some(original) = form.get("duplicate_of") {
+        match original.trim() {
+            "" => patch.duplicate_of = Some(None),
+            raw => match Uuid::parse_str(raw) {
+                Ok(original) => patch.duplicate_of = Some(Some(original)),
+                Err(_) => problems.push("duplicate-of must be a submission id"),
+            },
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(back_to(&here, "error", &problems.join("; ")));
+    }
+    match detail::apply(&state, &staff, &[id], &patch).await {
+        Ok(()) => Ok(back_to(&here, "notice", "Saved.")),
+        Err(ApiError::Validation(errors)) => {
+            let message = errors
+                .0
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok(back_to(&here, "error", &message))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn add_note(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(session) {
+        Ok(staff) => staff,
+        Err(response) => return Ok(response),
+    };
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let id = parse_id(&id)?;
+    let here = format!("/triage/feedback/{id}");
+    match detail::add_note(&state, &staff, id, form.get("body").unwrap_or_default()).await {
+        Ok(_) => Ok(back_to(&here, "notice", "Note added.")),
+        Err(ApiError::Validation(_)) => Ok(back_to(
+            &here,
+            "error",
+            "A note must be 1 to 10,000 characters.",
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+/// Bulk actions on the selected submissions: status, add a label, assign.
+pub async fn bulk(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(session) {
+        Ok(staff) => staff,
+        Err(response) => return Ok(response),
+    };
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with("/triage"))
+        .unwrap_or("/triage")
+        .to_owned();
+    let ids: Result<Vec<Uuid>, _> = form.all("ids").map(Uuid::parse_str).collect();
+    let Ok(ids) = ids else {
+        return Ok(back_to(&back, "error", "Unknown submission selected."));
+    };
+    if ids.is_empty() {
+        return Ok(back_to(&back, "error", "Select at least one submission."));
+    }
+    let patch = TriagePatch {
+        status: form
+            .get("status")
+            .and_then(Status::parse)
+            .map(|s| s.as_str().to_owned()),
+        add_label: form
+            .get("label")
+            .filter(|l| !l.trim().is_empty())
+            .and_then(parse_label),
+        assignee: form
+            .get("assignee")
+            .filter(|a| !a.trim().is_empty())
+            .and_then(parse_staff_name)
+            .map(Some),
+        ..TriagePatch::default()
+    };
+    if patch == TriagePatch::default() {
+        return Ok(back_to(
+            &back,
+            "error",
+            "Choose a status, a label or an assignee.",
+        ));
+    }
+    detail::apply(&state, &staff, &ids, &patch).await?;
+    Ok(back_to(
+        &back,
+        "notice",
+        &format!("Updated {} submission(s).", ids.len()),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AttachmentQuery {
+    inline: Option<String>,
+}
+
+pub async fn attachment(
+    State(state): State<AppState>,
+    session: SessionStaff,
+    Path((id, n)): Path<(String, String)>,
+    Query(q): Query<AttachmentQuery>,
+) -> Result<Response, ApiError> {
+    if let Err(response) = signed_in(session) {
+        return Ok(response);
+    }
+    let n: i32 = n.parse().map_err(|_| ApiError::NotFound)?;
+    download::attachment(&state, parse_id(&id)?, n, q.inline.is_some()).await
+}
