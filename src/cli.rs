@@ -146,18 +146,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let application = Application::build(settings).await?;
     let public = application.public_addr();
     let admin = application.admin_addr();
+    let first_admin = staff::ensure_first_admin(application.state().store.as_ref()).await?;
     if demo_page {
         announce(&format!("demo page http://{public}/"));
     }
     announce(&format!("public API http://{public}/api/v1/"));
     announce(&format!("triage view http://{public}/triage"));
-    announce(&format!("metrics http://{admin}/metrics"));
-    let first_admin = staff::ensure_first_admin(application.state().store.as_ref()).await?;
     if let Some(password) = first_admin {
         announce(&format!(
             "no staff user existed: log in as admin with the one-time password {password}"
         ));
     }
+    announce(&format!("metrics http://{admin}/metrics"));
     tracing::info!(%public, %admin, "feedbackd listening");
     application.run_until(shutdown_signal()).await
 }

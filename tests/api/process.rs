@@ -15,6 +15,8 @@ struct Served {
     child: Child,
     base: String,
     stderr_file: std::path::PathBuf,
+    /// What `serve` printed before its demo-page line and the lines right after it.
+    announced: Vec<String>,
 }
 
 fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
@@ -37,10 +39,15 @@ fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
     let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut base = None;
+    let mut announced = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.strip_prefix("feedbackd: demo page ") {
             base = Some(url.trim_end_matches('/').to_owned());
+        }
+        let last = line.contains("metrics http");
+        announced.push(line);
+        if last {
             break;
         }
     }
@@ -50,6 +57,7 @@ fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
         child,
         base: base.expect("serve prints the demo page URL"),
         stderr_file,
+        announced,
     }
 }
 
@@ -206,4 +214,119 @@ impl TimeoutGuard for Command {
         }
         child.wait_with_output().unwrap()
     }
+}
+
+fn run_with_stdin(args: &[&str], data_dir: &Path, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("FEEDBACKD_DATA_DIR", data_dir)
+        .env_remove("FEEDBACKD_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn staff_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let added = run_with_stdin(
+        &["user", "add", "tina", "--role", "triager"],
+        dir.path(),
+        "a long enough password\n",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let weak = run_with_stdin(
+        &["user", "add", "tom", "--role", "triager"],
+        dir.path(),
+        "short\n",
+    );
+    assert!(!weak.status.success());
+    let created = run_with_stdin(
+        &["token", "create", "--name", "ci", "--role", "admin"],
+        dir.path(),
+        "",
+    );
+    assert!(created.status.success());
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("fbd_"));
+
+    let mut served = serve(dir.path(), &[]);
+    assert!(
+        !served
+            .announced
+            .iter()
+            .any(|l| l.contains("one-time password")),
+        "staff exist already"
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let api = client
+        .get(format!("{}/api/v1/internal/audit", served.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+    let login = client
+        .post(format!("{}/triage/login", served.base))
+        .form(&[("name", "tina"), ("password", "a long enough password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+
+    let revoked = run_with_stdin(&["token", "revoke", "ci"], dir.path(), "");
+    assert!(revoked.status.success());
+    let api = client
+        .get(format!("{}/api/v1/internal/audit", served.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401, "a revoked token stops working at once");
+    signal(&served.child, "TERM");
+    served.child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_fresh_install_prints_a_one_time_admin_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &[]);
+    let line = served
+        .announced
+        .iter()
+        .find(|l| l.contains("one-time password"))
+        .expect("the password is printed");
+    let password = line.rsplit(' ').next().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("{}/triage/login", served.base))
+        .form(&[("name", "admin"), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    signal(&served.child, "TERM");
+    served.child.wait().unwrap();
+    let logs = std::fs::read_to_string(&served.stderr_file).unwrap();
+    assert!(!logs.contains(&password), "the password is never logged");
 }
