@@ -19,7 +19,7 @@ use crate::domain::Terms;
 use crate::http::rate_limit::ClientRateLimiter;
 use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
 use crate::metrics::Metrics;
-use crate::privacy::{ContactKeys, ContactVault};
+use crate::privacy::{ContactKeys, ContactVault, requests};
 use crate::staff::LoginThrottle;
 use crate::store::{self, Store};
 use crate::useragent;
@@ -80,17 +80,32 @@ fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
     }
 }
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
-        tokio::task::spawn_blocking(useragent::warm_up).await?;
-        let store = open_store(&settings).await?;
+/// The database, the object store and the keys: what the service and the CLI both need.
+#[derive(Debug)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub blobs: Blobs,
+    pub vault: ContactVault,
+}
+
+impl Services {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let store = open_store(settings).await?;
         let s3 = S3Options {
             endpoint: settings.s3_endpoint.clone(),
             region: settings.s3_region.clone(),
         };
         let blobs = Blobs::from_url(&settings.storage_url(), &s3)?;
-        let vault = ContactVault::new(&contact_keys(&settings)?);
+        let vault = ContactVault::new(&contact_keys(settings)?);
+        Ok(Self { store, blobs, vault })
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
+        tokio::task::spawn_blocking(useragent::warm_up).await?;
+        let Services { store, blobs, vault } = Services::open(&settings).await?;
         let public = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -169,25 +184,48 @@ impl Application {
     }
 }
 
-/// Periodic jobs: the orphan sweeper (on start, then every interval), expired idempotency
-/// keys, idle rate-limit entries.
+/// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
+/// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, idle
+/// rate-limit entries. With several replicas on one database, a lease lets one run each pass.
 async fn housekeeping(state: AppState) {
     let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
-    let grace = Duration::from_secs(state.settings.orphan_grace_secs);
+    let holder = uuid::Uuid::new_v4().to_string();
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        match sweeper::sweep_orphans(&state.blobs, state.store.as_ref(), grace).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
-            Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
-        }
-        let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
-        if let Err(error) = state.store.prune_idempotency_keys(expired).await {
-            tracing::warn!(error = ?error, "pruning idempotency keys failed");
-        }
         if let Some(limiter) = &state.rate_limiter {
             limiter.forget_idle();
         }
+        let lease_until = chrono::Utc::now() + interval * 2;
+        match state.store.try_lease("housekeeping", &holder, lease_until).await {
+            Ok(true) => housekeeping_pass(&state).await,
+            Ok(false) => tracing::debug!("another replica holds the housekeeping lease"),
+            Err(error) => tracing::warn!(error = ?error, "housekeeping lease unavailable"),
+        }
+    }
+}
+
+async fn housekeeping_pass(state: &AppState) {
+    let store = state.store.as_ref();
+    let settings = &state.settings;
+    match requests::apply_retention(store, settings.retention_days, settings.contact_retention_days).await {
+        Ok((0, 0)) => {}
+        Ok((submissions, contacts)) => tracing::info!(submissions, contacts, "retention removed data"),
+        Err(error) => tracing::warn!(error = ?error, "retention failed"),
+    }
+    match requests::delete_pending_objects(store, &state.blobs).await {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "deleted objects of removed submissions"),
+        Err(error) => tracing::warn!(error = ?error, "object deletion failed; retrying next pass"),
+    }
+    let grace = Duration::from_secs(settings.orphan_grace_secs);
+    match sweeper::sweep_orphans(&state.blobs, store, grace).await {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
+        Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
+    }
+    let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
+    if let Err(error) = store.prune_idempotency_keys(expired).await {
+        tracing::warn!(error = ?error, "pruning idempotency keys failed");
     }
 }

@@ -74,6 +74,10 @@ pub struct Settings {
     /// Mark the session cookie `Secure` (set it when served over TLS; automatic when a proxy
     /// sends `X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// Submissions (with their objects) older than this many days are deleted; 0 keeps them.
+    pub retention_days: u32,
+    /// Contact details older than this many days are deleted, the feedback kept; 0 keeps them.
+    pub contact_retention_days: u32,
 }
 
 impl Default for Settings {
@@ -108,6 +112,8 @@ impl Default for Settings {
             spam_min_fill_ms: crate::triage::SpamPolicy::default().min_fill_ms,
             session_hours: 12,
             secure_cookies: false,
+            retention_days: 0,
+            contact_retention_days: 0,
         }
     }
 }

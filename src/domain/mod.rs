@@ -3,7 +3,7 @@
 //! Nothing here touches the network, the disk or a clock: a `RawForm` goes in, and either a
 //! fully valid [`Submission`] or the complete list of failing fields comes out.
 
-mod fields;
+pub mod fields;
 mod form;
 mod terms;
 mod triage;

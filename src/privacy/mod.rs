@@ -2,9 +2,10 @@
 //! through a keyed blind index of the normalised e-mail address.
 //!
 //! Owns the keys: from configuration, or (embedded default) from a key file created with mode
-//! 0600 on first run.
+//! 0600 on first run; and, in [`requests`], a person's review and removal requests and retention.
 
 mod keys;
+pub mod requests;
 
 pub use keys::ContactKeys;
 

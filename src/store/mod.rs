@@ -128,10 +128,34 @@ pub trait StaffStore {
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 }
 
-/// Everything the service keeps in its database.
-pub trait Store: IntakeStore + TriageStore + StaffStore + Send + Sync + std::fmt::Debug {}
+/// Review and removal of a person's data, retention, and the object-deletion queue.
+#[async_trait]
+pub trait PrivacyStore {
+    /// Submissions whose contact details carry this blind index, newest first.
+    async fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
+    /// Erases `ids` in one transaction with its audit entry; objects of removed submissions
+    /// are queued in `pending_deletions` in that same transaction.
+    async fn erase(&self, ids: &[Uuid], scope: EraseScope, audit: &AuditEntry) -> Result<Erased, StoreError>;
+    /// Submissions received before `before` (retention), oldest first.
+    async fn received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+    /// Submissions received before `before` that still have contact details.
+    async fn contacts_received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+    async fn pending_deletions(&self, limit: u32) -> Result<Vec<String>, StoreError>;
+    async fn deletions_done(&self, keys: &[String]) -> Result<(), StoreError>;
+    /// Takes or renews the named lease for `holder` unless another holder's is still valid.
+    async fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+}
 
-impl<T: IntakeStore + TriageStore + StaffStore + Send + Sync + std::fmt::Debug> Store for T {}
+/// Everything the service keeps in its database.
+pub trait Store:
+    IntakeStore + TriageStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: IntakeStore + TriageStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+{
+}
 
 /// Tables in the order their counts are reported.
 pub const TABLES: [&str; 5] = [

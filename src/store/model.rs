@@ -172,3 +172,21 @@ pub struct TokenRecord {
     pub created_at: DateTime<Utc>,
     pub revoked: bool,
 }
+
+/// What a privacy erasure removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EraseScope {
+    /// The contact details only; the feedback stays, anonymous.
+    Contact,
+    /// The submissions themselves, with everything tied to them and their stored objects.
+    Everything,
+}
+
+/// What an erasure removed; its objects are queued for deletion in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub submissions: Vec<Uuid>,
+    pub contacts_removed: u64,
+    pub submissions_removed: u64,
+    pub objects_queued: u64,
+}

@@ -13,5 +13,6 @@ mod idempotency;
 mod intake_json;
 mod internal;
 mod operations;
+mod privacy;
 mod process;
 mod triage_view;

@@ -4,6 +4,7 @@
 
 pub mod detail;
 pub mod download;
+mod privacy;
 pub mod query;
 
 use axum::Router;
@@ -33,6 +34,8 @@ pub fn router() -> Router<AppState> {
             get(attachment),
         )
         .route("/api/v1/internal/audit", get(audit_log))
+        .route("/api/v1/internal/privacy/export", post(privacy::export))
+        .route("/api/v1/internal/privacy/erase", post(privacy::erase))
 }
 
 #[derive(Serialize)]
@@ -137,7 +140,7 @@ async fn show(
     Ok(Json(detail).into_response())
 }
 
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::MalformedBody("it is not a JSON object")),

@@ -8,6 +8,7 @@
 //! to its savepoint alone.
 
 mod intake;
+mod privacy;
 mod staff;
 mod triage;
 

@@ -1,0 +1,14 @@
+-- Privacy operations: objects whose rows are gone and that must still be deleted from object
+-- storage (erasure, retention), and leases so that only one replica runs each periodic job.
+
+CREATE TABLE pending_deletions (
+    object_key TEXT PRIMARY KEY,
+    reason     TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE job_leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
