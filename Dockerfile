@@ -68,7 +68,7 @@ EXPOSE 8080 9090
 # Liveness on the admin port, whatever port FEEDBACKD_ADMIN_LISTEN names (it must listen on
 # 0.0.0.0 or 127.0.0.1 for this to reach it). Kubernetes ignores this and uses its own probes.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
-  CMD curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${FEEDBACKD_ADMIN_LISTEN##*:}/healthz" || exit 1
+  CMD ["/bin/sh", "-c", "curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${FEEDBACKD_ADMIN_LISTEN##*:}/healthz || exit 1"]
 
 ENTRYPOINT ["feedbackd"]
 CMD ["serve"]

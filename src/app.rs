@@ -97,7 +97,11 @@ impl Services {
         };
         let blobs = Blobs::from_url(&settings.storage_url(), &s3)?;
         let vault = ContactVault::new(&contact_keys(settings)?);
-        Ok(Self { store, blobs, vault })
+        Ok(Self {
+            store,
+            blobs,
+            vault,
+        })
     }
 }
 
@@ -105,7 +109,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
         tokio::task::spawn_blocking(useragent::warm_up).await?;
-        let Services { store, blobs, vault } = Services::open(&settings).await?;
+        let Services {
+            store,
+            blobs,
+            vault,
+        } = Services::open(&settings).await?;
         let public = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -184,6 +192,10 @@ impl Application {
     }
 }
 
+const HOUSEKEEPING: &str = "housekeeping";
+/// Longest a pass may hold the lease: a replica that dies mid-pass blocks others this long.
+const HOUSEKEEPING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
 /// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, idle
 /// rate-limit entries. With several replicas on one database, a lease lets one run each pass.
@@ -196,9 +208,18 @@ async fn housekeeping(state: AppState) {
         if let Some(limiter) = &state.rate_limiter {
             limiter.forget_idle();
         }
-        let lease_until = chrono::Utc::now() + interval * 2;
-        match state.store.try_lease("housekeeping", &holder, lease_until).await {
-            Ok(true) => housekeeping_pass(&state).await,
+        let lease_until = chrono::Utc::now() + HOUSEKEEPING_LEASE;
+        match state
+            .store
+            .try_lease(HOUSEKEEPING, &holder, lease_until)
+            .await
+        {
+            Ok(true) => {
+                housekeeping_pass(&state).await;
+                if let Err(error) = state.store.release_lease(HOUSEKEEPING, &holder).await {
+                    tracing::warn!(error = ?error, "releasing the housekeeping lease failed");
+                }
+            }
             Ok(false) => tracing::debug!("another replica holds the housekeeping lease"),
             Err(error) => tracing::warn!(error = ?error, "housekeeping lease unavailable"),
         }
@@ -208,9 +229,17 @@ async fn housekeeping(state: AppState) {
 async fn housekeeping_pass(state: &AppState) {
     let store = state.store.as_ref();
     let settings = &state.settings;
-    match requests::apply_retention(store, settings.retention_days, settings.contact_retention_days).await {
+    match requests::apply_retention(
+        store,
+        settings.retention_days,
+        settings.contact_retention_days,
+    )
+    .await
+    {
         Ok((0, 0)) => {}
-        Ok((submissions, contacts)) => tracing::info!(submissions, contacts, "retention removed data"),
+        Ok((submissions, contacts)) => {
+            tracing::info!(submissions, contacts, "retention removed data")
+        }
         Err(error) => tracing::warn!(error = ?error, "retention failed"),
     }
     match requests::delete_pending_objects(store, &state.blobs).await {

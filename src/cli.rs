@@ -10,8 +10,8 @@ use crate::app::{self, Application};
 use crate::config::Settings;
 use crate::domain::Role;
 use crate::privacy::requests;
-use crate::store::EraseScope;
 use crate::staff;
+use crate::store::EraseScope;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -196,20 +196,32 @@ async fn privacy(settings: &Settings, command: PrivacyCommand) -> anyhow::Result
 }
 
 async fn privacy_command(services: &app::Services, command: PrivacyCommand) -> anyhow::Result<()> {
-    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "webmaster".into()));
+    let actor = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "webmaster".into())
+    );
     let store = services.store.as_ref();
     match command {
         PrivacyCommand::Export { email } => {
             let export = requests::export(store, &services.vault, &email, &actor).await?;
             println!("{}", serde_json::to_string_pretty(&export)?);
         }
-        PrivacyCommand::Erase { email, eml, everything, yes } => {
+        PrivacyCommand::Erase {
+            email,
+            eml,
+            everything,
+            yes,
+        } => {
             let email = match (email, eml) {
                 (Some(email), _) => email,
                 (None, Some(eml)) => sender_of(&eml)?,
                 (None, None) => anyhow::bail!("give --email or --eml"),
             };
-            let scope = if everything { EraseScope::Everything } else { EraseScope::Contact };
+            let scope = if everything {
+                EraseScope::Everything
+            } else {
+                EraseScope::Contact
+            };
             let (_, ids) = requests::find(store, &services.vault, &email).await?;
             eprintln!("{} submission(s) are tied to {email}:", ids.len());
             for id in &ids {
@@ -224,8 +236,15 @@ async fn privacy_command(services: &app::Services, command: PrivacyCommand) -> a
                 eprintln!("feedbackd: nothing removed");
                 return Ok(());
             }
-            let report =
-                requests::erase(store, &services.blobs, &services.vault, &email, scope, &actor).await?;
+            let report = requests::erase(
+                store,
+                &services.blobs,
+                &services.vault,
+                &email,
+                scope,
+                &actor,
+            )
+            .await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }

@@ -95,7 +95,11 @@ fn exported(row: SubmissionRow, contact: OpenedContact) -> ExportedSubmission {
 }
 
 /// The submissions tied to an address, with their blind index.
-pub async fn find(store: &dyn Store, vault: &ContactVault, email: &str) -> Result<(String, Vec<Uuid>), StoreError> {
+pub async fn find(
+    store: &dyn Store,
+    vault: &ContactVault,
+    email: &str,
+) -> Result<(String, Vec<Uuid>), StoreError> {
     let blind_index = vault.blind_index(&normalize_email(email));
     let ids = store.submissions_for(&blind_index).await?;
     Ok((blind_index, ids))
@@ -110,22 +114,34 @@ fn audit(actor: &str, action: &str, blind_index: &str, ids: &[Uuid]) -> AuditEnt
         blind_index: Some(blind_index.to_owned()),
         detail: Some(format!(
             "submissions: {}",
-            ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",")
+            ids.iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
         )),
     }
 }
 
 /// Everything stored about an address; the export is written to the audit log.
-pub async fn export(store: &dyn Store, vault: &ContactVault, email: &str, actor: &str) -> Result<Export, PrivacyError> {
+pub async fn export(
+    store: &dyn Store,
+    vault: &ContactVault,
+    email: &str,
+    actor: &str,
+) -> Result<Export, PrivacyError> {
     let (blind_index, ids) = find(store, vault, email).await?;
     let mut submissions = Vec::with_capacity(ids.len());
     for id in &ids {
-        let Some(row) = store.submission(*id).await? else { continue };
+        let Some(row) = store.submission(*id).await? else {
+            continue;
+        };
         let Some(sealed) = &row.contact else { continue };
         let contact = vault.open(*id, &sealed.sealed)?;
         submissions.push(exported(row, contact));
     }
-    store.insert_audit(&audit(actor, "privacy_export", &blind_index, &ids)).await?;
+    store
+        .insert_audit(&audit(actor, "privacy_export", &blind_index, &ids))
+        .await?;
     Ok(Export {
         generated_at: Utc::now(),
         note: "Every submission stored with this e-mail address, with the environment and terms \
@@ -149,7 +165,9 @@ pub async fn erase(
         EraseScope::Contact => "privacy_erase_contact",
         EraseScope::Everything => "privacy_erase_everything",
     };
-    let erased = store.erase(&ids, scope, &audit(actor, action, &blind_index, &ids)).await?;
+    let erased = store
+        .erase(&ids, scope, &audit(actor, action, &blind_index, &ids))
+        .await?;
     let objects_deleted = match delete_pending_objects(store, blobs).await {
         Ok(n) => n,
         Err(error) => {
@@ -192,17 +210,26 @@ pub async fn delete_pending_objects(store: &dyn Store, blobs: &Blobs) -> anyhow:
 
 /// Retention: removes submissions older than `keep_days`, and contact details older than
 /// `keep_contact_days` (0 keeps forever). Returns (submissions, contacts) removed.
-pub async fn apply_retention(store: &dyn Store, keep_days: u32, keep_contact_days: u32) -> Result<(u64, u64), StoreError> {
+pub async fn apply_retention(
+    store: &dyn Store,
+    keep_days: u32,
+    keep_contact_days: u32,
+) -> Result<(u64, u64), StoreError> {
     let mut removed = (0, 0);
     if keep_contact_days > 0 {
         let before = Utc::now() - chrono::Duration::days(i64::from(keep_contact_days));
         loop {
-            let ids = store.contacts_received_before(before, RETENTION_BATCH).await?;
+            let ids = store
+                .contacts_received_before(before, RETENTION_BATCH)
+                .await?;
             if ids.is_empty() {
                 break;
             }
             let entry = retention_audit("retention_contacts", &ids);
-            removed.1 += store.erase(&ids, EraseScope::Contact, &entry).await?.contacts_removed;
+            removed.1 += store
+                .erase(&ids, EraseScope::Contact, &entry)
+                .await?
+                .contacts_removed;
         }
     }
     if keep_days > 0 {
@@ -213,7 +240,10 @@ pub async fn apply_retention(store: &dyn Store, keep_days: u32, keep_contact_day
                 break;
             }
             let entry = retention_audit("retention_submissions", &ids);
-            removed.0 += store.erase(&ids, EraseScope::Everything, &entry).await?.submissions_removed;
+            removed.0 += store
+                .erase(&ids, EraseScope::Everything, &entry)
+                .await?
+                .submissions_removed;
         }
     }
     Ok(removed)

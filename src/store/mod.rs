@@ -135,15 +135,35 @@ pub trait PrivacyStore {
     async fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
     /// Erases `ids` in one transaction with its audit entry; objects of removed submissions
     /// are queued in `pending_deletions` in that same transaction.
-    async fn erase(&self, ids: &[Uuid], scope: EraseScope, audit: &AuditEntry) -> Result<Erased, StoreError>;
+    async fn erase(
+        &self,
+        ids: &[Uuid],
+        scope: EraseScope,
+        audit: &AuditEntry,
+    ) -> Result<Erased, StoreError>;
     /// Submissions received before `before` (retention), oldest first.
-    async fn received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+    async fn received_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
     /// Submissions received before `before` that still have contact details.
-    async fn contacts_received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+    async fn contacts_received_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
     async fn pending_deletions(&self, limit: u32) -> Result<Vec<String>, StoreError>;
     async fn deletions_done(&self, keys: &[String]) -> Result<(), StoreError>;
     /// Takes or renews the named lease for `holder` unless another holder's is still valid.
-    async fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Gives the lease up, if `holder` holds it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }
 
 /// Everything the service keeps in its database.

@@ -21,9 +21,13 @@ async fn submit_as(app: &TestApp, email: Option<&str>, message: &str) -> uuid::U
     ] {
         form = form.text(k, v);
     }
-    form = form.text("terms_version", app.terms_version.clone()).text("message", message.to_owned());
+    form = form
+        .text("terms_version", app.terms_version.clone())
+        .text("message", message.to_owned());
     if let Some(email) = email {
-        form = form.text("contact_email", email.to_owned()).text("contact_name", "Pat Example");
+        form = form
+            .text("contact_email", email.to_owned())
+            .text("contact_name", "Pat Example");
     }
     let form = form.part("attachment", file_part(PNG_1X1, "shot.png", "image/png"));
     let response = app.post_form(form).await;
@@ -54,7 +58,12 @@ async fn export_returns_exactly_what_is_tied_to_the_address() {
     let response = privacy_call(&app, &token, "export", json!({"email": "Pat@example.org"})).await;
     assert_eq!(response.status(), 200);
     let export: Value = response.json().await.unwrap();
-    let ids: Vec<&str> = export["submissions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = export["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [mine_2.to_string(), mine_1.to_string()]);
     let first = &export["submissions"][1];
     assert_eq!(first["message"], "first report");
@@ -63,9 +72,17 @@ async fn export_returns_exactly_what_is_tied_to_the_address() {
     assert_eq!(first["terms_accepted"]["button"], "submit");
     assert_eq!(first["attachments"][0]["filename"], "shot.png");
     let text = export.to_string();
-    assert!(!text.contains("not mine") && !text.contains("anonymous") && !text.contains("someone.else"));
+    assert!(
+        !text.contains("not mine") && !text.contains("anonymous") && !text.contains("someone.else")
+    );
 
-    let nobody = privacy_call(&app, &token, "export", json!({"email": "nobody@example.org"})).await;
+    let nobody = privacy_call(
+        &app,
+        &token,
+        "export",
+        json!({"email": "nobody@example.org"}),
+    )
+    .await;
     let nobody: Value = nobody.json().await.unwrap();
     assert_eq!(nobody["submissions"], json!([]));
 }
@@ -75,17 +92,33 @@ async fn erasing_the_contact_keeps_the_feedback_anonymous() {
     let app = spawn_app().await;
     let id = submit_as(&app, Some("pat@example.org"), "keep this feedback").await;
     let token = app.token(Role::Webmaster).await;
-    let response = privacy_call(&app, &token, "erase", json!({"email": "PAT@example.org", "scope": "contact"})).await;
+    let response = privacy_call(
+        &app,
+        &token,
+        "erase",
+        json!({"email": "PAT@example.org", "scope": "contact"}),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["removed"]["contacts_removed"], 1);
     assert_eq!(report["removed"]["submissions_removed"], 0);
 
-    let row = app.state.store.submission(id).await.unwrap().expect("the feedback stays");
+    let row = app
+        .state
+        .store
+        .submission(id)
+        .await
+        .unwrap()
+        .expect("the feedback stays");
     assert_eq!(row.message, "keep this feedback");
     assert!(row.contact.is_none());
     assert_eq!(app.object_keys().await.len(), 1, "its file stays");
-    let again: Value = privacy_call(&app, &token, "export", json!({"email": "pat@example.org"})).await.json().await.unwrap();
+    let again: Value = privacy_call(&app, &token, "export", json!({"email": "pat@example.org"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["submissions"], json!([]));
 }
 
@@ -104,7 +137,13 @@ async fn erasing_everything_removes_rows_and_objects() {
         .await
         .unwrap();
     let objects_before = app.object_keys().await;
-    let response = privacy_call(&app, &token, "erase", json!({"email": "pat@example.org", "scope": "everything"})).await;
+    let response = privacy_call(
+        &app,
+        &token,
+        "erase",
+        json!({"email": "pat@example.org", "scope": "everything"}),
+    )
+    .await;
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["removed"]["submissions_removed"], 1);
     assert_eq!(report["removed"]["objects_deleted"], 1);
@@ -116,7 +155,14 @@ async fn erasing_everything_removes_rows_and_objects() {
     assert_eq!(objects_after.len(), objects_before.len() - 1);
     let kept_row = app.state.store.submission(kept).await.unwrap().unwrap();
     assert_eq!(objects_after, [kept_row.attachments[0].object_key.clone()]);
-    assert!(app.state.store.pending_deletions(10).await.unwrap().is_empty());
+    assert!(
+        app.state
+            .store
+            .pending_deletions(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let counts = app.row_counts().await;
     for (table, count) in counts {
         let expected = if table == "idempotency_keys" { 0 } else { 1 };
@@ -130,7 +176,13 @@ async fn the_audit_log_records_privacy_work_without_the_address() {
     submit_as(&app, Some("pat@example.org"), "report").await;
     let token = app.token(Role::Webmaster).await;
     privacy_call(&app, &token, "export", json!({"email": "pat@example.org"})).await;
-    privacy_call(&app, &token, "erase", json!({"email": "pat@example.org", "scope": "everything"})).await;
+    privacy_call(
+        &app,
+        &token,
+        "erase",
+        json!({"email": "pat@example.org", "scope": "everything"}),
+    )
+    .await;
     let audit = app.state.store.audit_log(10).await.unwrap();
     let blind = app.state.vault.blind_index("pat@example.org");
     for action in ["privacy_export", "privacy_erase_everything"] {
@@ -148,7 +200,10 @@ async fn the_audit_log_records_privacy_work_without_the_address() {
         .json()
         .await
         .unwrap();
-    assert!(!listed.to_string().to_lowercase().contains("pat@"), "{listed}");
+    assert!(
+        !listed.to_string().to_lowercase().contains("pat@"),
+        "{listed}"
+    );
 }
 
 #[tokio::test]
@@ -157,12 +212,30 @@ async fn privacy_needs_the_webmaster_role_and_valid_input() {
     let triager = app.token(Role::Triager).await;
     let webmaster = app.token(Role::Webmaster).await;
     for action in ["export", "erase"] {
-        let response = privacy_call(&app, &triager, action, json!({"email": "a@example.org", "scope": "contact"})).await;
+        let response = privacy_call(
+            &app,
+            &triager,
+            action,
+            json!({"email": "a@example.org", "scope": "contact"}),
+        )
+        .await;
         problem(response, 403, "forbidden").await;
-        let anonymous = app.client.post(app.url(&format!("/api/v1/internal/privacy/{action}"))).json(&json!({})).send().await.unwrap();
+        let anonymous = app
+            .client
+            .post(app.url(&format!("/api/v1/internal/privacy/{action}")))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
         problem(anonymous, 401, "unauthorized").await;
     }
-    let bad = privacy_call(&app, &webmaster, "erase", json!({"email": "not an address", "scope": "all", "why": 1})).await;
+    let bad = privacy_call(
+        &app,
+        &webmaster,
+        "erase",
+        json!({"email": "not an address", "scope": "all", "why": 1}),
+    )
+    .await;
     let body = problem(bad, 422, "unknown_field").await;
     assert!(has_error(&body, "email", "invalid"));
     assert!(has_error(&body, "scope", "invalid"));
@@ -181,15 +254,25 @@ async fn retention_removes_old_submissions_and_old_contact_details() {
         let mut row = template.clone();
         row.id = uuid::Uuid::now_v7();
         row.received_at = Utc::now() - Duration::days(days);
-        row.terms = TermsRecord { accepted_at: row.received_at, ..row.terms.clone() };
+        row.terms = TermsRecord {
+            accepted_at: row.received_at,
+            ..row.terms.clone()
+        };
         row.attachments = Vec::new();
         if !with_contact {
             row.contact = None;
         } else if let Some(contact) = &mut row.contact {
-            contact.sealed = app.state.vault.seal(row.id, &feedbackd::domain::Contact {
-                name: None,
-                email: feedbackd::domain::ContactEmail::parse("pat@example.org").unwrap(),
-            }).sealed;
+            contact.sealed = app
+                .state
+                .vault
+                .seal(
+                    row.id,
+                    &feedbackd::domain::Contact {
+                        name: None,
+                        email: feedbackd::domain::ContactEmail::parse("pat@example.org").unwrap(),
+                    },
+                )
+                .sealed;
         }
         row
     };
@@ -198,10 +281,71 @@ async fn retention_removes_old_submissions_and_old_contact_details() {
     for row in [very_old.clone(), oldish.clone()] {
         app.state.store.insert_submission(row, None).await.unwrap();
     }
-    let (submissions, contacts) = requests::apply_retention(app.state.store.as_ref(), 365, 30).await.unwrap();
+    let (submissions, contacts) = requests::apply_retention(app.state.store.as_ref(), 365, 30)
+        .await
+        .unwrap();
     assert_eq!((submissions, contacts), (1, 2));
-    assert!(app.state.store.submission(very_old.id).await.unwrap().is_none());
-    let oldish = app.state.store.submission(oldish.id).await.unwrap().unwrap();
-    assert!(oldish.contact.is_none(), "old contact details dropped, feedback kept");
-    assert!(app.state.store.submission(recent).await.unwrap().unwrap().contact.is_some());
+    assert!(
+        app.state
+            .store
+            .submission(very_old.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let oldish = app
+        .state
+        .store
+        .submission(oldish.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        oldish.contact.is_none(),
+        "old contact details dropped, feedback kept"
+    );
+    assert!(
+        app.state
+            .store
+            .submission(recent)
+            .await
+            .unwrap()
+            .unwrap()
+            .contact
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn one_replica_at_a_time_holds_the_housekeeping_lease() {
+    let app = spawn_app().await;
+    let store = app.state.store.as_ref();
+    let until = Utc::now() + Duration::minutes(5);
+    assert!(store.try_lease("job", "replica-a", until).await.unwrap());
+    assert!(
+        !store.try_lease("job", "replica-b", until).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        store.try_lease("job", "replica-a", until).await.unwrap(),
+        "a renews"
+    );
+    store.release_lease("job", "replica-b").await.unwrap();
+    assert!(
+        !store.try_lease("job", "replica-b", until).await.unwrap(),
+        "only the holder releases"
+    );
+    store.release_lease("job", "replica-a").await.unwrap();
+    assert!(store.try_lease("job", "replica-b", until).await.unwrap());
+    let expired = Utc::now() - Duration::seconds(1);
+    assert!(
+        store
+            .try_lease("other", "replica-a", expired)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.try_lease("other", "replica-b", until).await.unwrap(),
+        "an expired lease is taken over"
+    );
 }

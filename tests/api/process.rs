@@ -330,3 +330,211 @@ async fn a_fresh_install_prints_a_one_time_admin_password() {
     let logs = std::fs::read_to_string(&served.stderr_file).unwrap();
     assert!(!logs.contains(&password), "the password is never logged");
 }
+
+async fn submit_with_contact(base: &str, email: &str) -> Value {
+    let client = reqwest::Client::new();
+    let terms: Value = client
+        .get(format!("{base}/api/v1/terms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "bug")
+        .text("message", "please look at this")
+        .text("webapp_version", "1")
+        .text("server_version", "2")
+        .text("screen_resolution", "800x600")
+        .text("url", "https://mail.example.org/")
+        .text(
+            "terms_version",
+            terms["version"].as_str().unwrap().to_owned(),
+        )
+        .text("terms_accepted", "true")
+        .text("contact_email", email.to_owned())
+        .part(
+            "attachment",
+            reqwest::multipart::Part::bytes(crate::helpers::PNG_1X1.to_vec()).file_name("s.png"),
+        );
+    let response = client
+        .post(format!("{base}/api/v1/feedback"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+fn blob_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out)
+            } else {
+                out.push(path)
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dir.join("blobs"), &mut out);
+    out
+}
+
+#[tokio::test]
+async fn a_removal_email_is_answered_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &[]);
+    submit_with_contact(&served.base, "pat.example@example.org").await;
+    signal(&served.child, "TERM");
+    served.child.wait().unwrap();
+
+    let eml = dir.path().join("removal.eml");
+    std::fs::write(
+        &eml,
+        "From: \"Pat Example\" <Pat.Example@Example.org>\r\n\
+         To: webmaster@example.com\r\n\
+         Subject: =?UTF-8?Q?Bitte_l=C3=B6schen?=\r\n\
+         Date: Sun, 29 Nov 2026 09:00:00 +0100\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=UTF-8\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+         Hallo,=0D=0Abitte l=C3=B6schen Sie alle meine Daten.=0D=0AGr=C3=BC=C3=9Fe, Pat\r\n",
+    )
+    .unwrap();
+    let declined = run_with_stdin(
+        &[
+            "privacy",
+            "erase",
+            "--eml",
+            eml.to_str().unwrap(),
+            "--everything",
+        ],
+        dir.path(),
+        "n\n",
+    );
+    assert!(declined.status.success());
+    assert!(String::from_utf8_lossy(&declined.stderr).contains("1 submission(s)"));
+    assert!(String::from_utf8_lossy(&declined.stderr).contains("nothing removed"));
+    assert_eq!(blob_files(dir.path()).len(), 1);
+
+    let erased = run_with_stdin(
+        &[
+            "privacy",
+            "erase",
+            "--eml",
+            eml.to_str().unwrap(),
+            "--everything",
+            "--yes",
+        ],
+        dir.path(),
+        "",
+    );
+    assert!(
+        erased.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erased.stderr)
+    );
+    let report: Value = serde_json::from_slice(&erased.stdout).unwrap();
+    assert_eq!(report["submissions_removed"], 1);
+    assert_eq!(report["objects_deleted"], 1);
+    assert!(
+        blob_files(dir.path()).is_empty(),
+        "the file is gone from the folder"
+    );
+
+    let export = run_with_stdin(
+        &["privacy", "export", "--email", "pat.example@example.org"],
+        dir.path(),
+        "",
+    );
+    let export: Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(export["submissions"], serde_json::json!([]));
+    let audit = run_with_stdin(&["audit", "list"], dir.path(), "");
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    assert!(
+        audit.contains("privacy_erase_everything") && audit.contains("privacy_export"),
+        "{audit}"
+    );
+    assert!(
+        !audit.to_lowercase().contains("example.org"),
+        "no address in the audit log"
+    );
+}
+
+#[tokio::test]
+async fn an_erasure_killed_half_way_is_completed_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &[]);
+    let receipt = submit_with_contact(&served.base, "pat@example.org").await;
+    signal(&served.child, "TERM");
+    served.child.wait().unwrap();
+    assert_eq!(blob_files(dir.path()).len(), 1);
+
+    // Object storage that accepts connections and never answers: the erasure commits its
+    // rows, then hangs deleting the object, and is killed there.
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", black_hole.local_addr().unwrap());
+    let held =
+        std::thread::spawn(move || black_hole.incoming().take(4).flatten().collect::<Vec<_>>());
+    let _ = held;
+    let mut erasing = Command::new(BIN)
+        .args([
+            "privacy",
+            "erase",
+            "--email",
+            "pat@example.org",
+            "--everything",
+            "--yes",
+        ])
+        .env("FEEDBACKD_DATA_DIR", dir.path())
+        .env("FEEDBACKD_STORAGE_URL", "s3://unreachable")
+        .env("FEEDBACKD_S3_ENDPOINT", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("FEEDBACKD_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("feedbackd.db").display());
+    let store = store::connect(&url).await.unwrap();
+    let id = receipt["id"].as_str().unwrap().parse().unwrap();
+    let started = std::time::Instant::now();
+    while store.submission(id).await.unwrap().is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the erasure never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    signal(&erasing, "KILL");
+    erasing.wait().unwrap();
+    assert_eq!(
+        store.pending_deletions(10).await.unwrap().len(),
+        1,
+        "the object is queued"
+    );
+    assert_eq!(blob_files(dir.path()).len(), 1, "and still there");
+    store.close().await;
+
+    let mut restarted = serve(dir.path(), &[]);
+    let started = std::time::Instant::now();
+    while !blob_files(dir.path()).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the restart did not finish the erasure"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(&restarted.child, "TERM");
+    restarted.child.wait().unwrap();
+    let store = store::connect(&url).await.unwrap();
+    assert!(store.pending_deletions(10).await.unwrap().is_empty());
+    store.close().await;
+}

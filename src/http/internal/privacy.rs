@@ -22,20 +22,36 @@ fn privacy_error(error: PrivacyError) -> ApiError {
 
 /// The `email` field, validated like the contact address it must match.
 fn email(body: &serde_json::Map<String, Value>) -> Result<String, FieldError> {
-    match body.get("email").and_then(Value::as_str).map(ContactEmail::parse) {
+    match body
+        .get("email")
+        .and_then(Value::as_str)
+        .map(ContactEmail::parse)
+    {
         Some(Ok(Some(email))) => Ok(email.as_str().to_owned()),
         Some(Err((code, message))) => Err(FieldError::new("email", code, message)),
         Some(Ok(None)) | None => Err(FieldError::new("email", "required", "is required")),
     }
 }
 
-fn check_fields(body: &serde_json::Map<String, Value>, allowed: &[&str], errors: &mut Vec<FieldError>) {
+fn check_fields(
+    body: &serde_json::Map<String, Value>,
+    allowed: &[&str],
+    errors: &mut Vec<FieldError>,
+) {
     for field in body.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        errors.push(FieldError::new(field, "unknown_field", "is not a field of this request"));
+        errors.push(FieldError::new(
+            field,
+            "unknown_field",
+            "is not a field of this request",
+        ));
     }
 }
 
-pub async fn export(auth: Authenticated, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn export(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let staff = auth.require(Role::Webmaster)?;
     let body = json_object(&body)?;
     let mut errors = Vec::new();
@@ -47,10 +63,16 @@ pub async fn export(auth: Authenticated, State(state): State<AppState>, body: By
     let export = requests::export(state.store.as_ref(), &state.vault, &email, &staff.actor())
         .await
         .map_err(privacy_error)?;
-    Ok(Json(serde_json::to_value(export).map_err(|e| ApiError::Internal(e.into()))?))
+    Ok(Json(
+        serde_json::to_value(export).map_err(|e| ApiError::Internal(e.into()))?,
+    ))
 }
 
-pub async fn erase(auth: Authenticated, State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn erase(
+    auth: Authenticated,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let staff = auth.require(Role::Webmaster)?;
     let body = json_object(&body)?;
     let mut errors = Vec::new();
@@ -60,15 +82,26 @@ pub async fn erase(auth: Authenticated, State(state): State<AppState>, body: Byt
         Some("contact") => Some(EraseScope::Contact),
         Some("everything") => Some(EraseScope::Everything),
         _ => {
-            errors.push(FieldError::new("scope", "invalid", "must be contact or everything"));
+            errors.push(FieldError::new(
+                "scope",
+                "invalid",
+                "must be contact or everything",
+            ));
             None
         }
     };
     let (Ok(email), Some(scope), true) = (email, scope, errors.is_empty()) else {
         return Err(ApiError::Validation(ValidationErrors(errors)));
     };
-    let report = requests::erase(state.store.as_ref(), &state.blobs, &state.vault, &email, scope, &staff.actor())
-        .await
-        .map_err(privacy_error)?;
+    let report = requests::erase(
+        state.store.as_ref(),
+        &state.blobs,
+        &state.vault,
+        &email,
+        scope,
+        &staff.actor(),
+    )
+    .await
+    .map_err(privacy_error)?;
     Ok(Json(json!({ "removed": report })))
 }

@@ -19,7 +19,12 @@ impl PrivacyStore for PostgresStore {
         .await?)
     }
 
-    async fn erase(&self, ids: &[Uuid], scope: EraseScope, audit: &AuditEntry) -> Result<Erased, StoreError> {
+    async fn erase(
+        &self,
+        ids: &[Uuid],
+        scope: EraseScope,
+        audit: &AuditEntry,
+    ) -> Result<Erased, StoreError> {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -39,7 +44,11 @@ impl PrivacyStore for PostgresStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let mut erased = Erased { submissions: ids.clone(), contacts_removed, ..Erased::default() };
+        let mut erased = Erased {
+            submissions: ids.clone(),
+            contacts_removed,
+            ..Erased::default()
+        };
         if scope == EraseScope::Everything {
             erased.objects_queued = sqlx::query(
                 "INSERT INTO pending_deletions (object_key, reason, created_at) \
@@ -62,7 +71,11 @@ impl PrivacyStore for PostgresStore {
         Ok(erased)
     }
 
-    async fn received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+    async fn received_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM submissions WHERE received_at < $1 ORDER BY received_at LIMIT $2",
         )
@@ -72,7 +85,11 @@ impl PrivacyStore for PostgresStore {
         .await?)
     }
 
-    async fn contacts_received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+    async fn contacts_received_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT c.submission_id FROM contacts c JOIN submissions s ON s.id = c.submission_id \
              WHERE s.received_at < $1 ORDER BY s.received_at LIMIT $2",
@@ -84,10 +101,12 @@ impl PrivacyStore for PostgresStore {
     }
 
     async fn pending_deletions(&self, limit: u32) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT object_key FROM pending_deletions ORDER BY created_at LIMIT $1")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT object_key FROM pending_deletions ORDER BY created_at LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn deletions_done(&self, keys: &[String]) -> Result<(), StoreError> {
@@ -98,7 +117,12 @@ impl PrivacyStore for PostgresStore {
         Ok(())
     }
 
-    async fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let taken = sqlx::query(
             "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
@@ -110,5 +134,14 @@ impl PrivacyStore for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(taken.rows_affected() > 0)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM job_leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -8,11 +8,14 @@ use super::SqliteStore;
 use crate::store::{AuditEntry, EraseScope, Erased, PrivacyStore, StoreError};
 
 fn ids_json(ids: &[Uuid]) -> String {
-    serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>()).expect("strings serialise")
+    serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+        .expect("strings serialise")
 }
 
 fn parse_ids(ids: Vec<String>) -> Vec<Uuid> {
-    ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect()
+    ids.iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect()
 }
 
 #[async_trait]
@@ -28,7 +31,12 @@ impl PrivacyStore for SqliteStore {
         Ok(parse_ids(ids))
     }
 
-    async fn erase(&self, ids: &[Uuid], scope: EraseScope, audit: &AuditEntry) -> Result<Erased, StoreError> {
+    async fn erase(
+        &self,
+        ids: &[Uuid],
+        scope: EraseScope,
+        audit: &AuditEntry,
+    ) -> Result<Erased, StoreError> {
         let ids_json = ids_json(ids);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -43,13 +51,18 @@ impl PrivacyStore for SqliteStore {
         .bind(&audit.detail)
         .execute(&mut *tx)
         .await?;
-        let contacts_removed =
-            sqlx::query("DELETE FROM contacts WHERE submission_id IN (SELECT value FROM json_each(?))")
-                .bind(&ids_json)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        let mut erased = Erased { submissions: ids.to_vec(), contacts_removed, ..Erased::default() };
+        let contacts_removed = sqlx::query(
+            "DELETE FROM contacts WHERE submission_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&ids_json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let mut erased = Erased {
+            submissions: ids.to_vec(),
+            contacts_removed,
+            ..Erased::default()
+        };
         if scope == EraseScope::Everything {
             erased.objects_queued = sqlx::query(
                 "INSERT OR IGNORE INTO pending_deletions (object_key, reason, created_at) \
@@ -73,7 +86,11 @@ impl PrivacyStore for SqliteStore {
         Ok(erased)
     }
 
-    async fn received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+    async fn received_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM submissions WHERE received_at < ? ORDER BY received_at LIMIT ?",
         )
@@ -84,7 +101,11 @@ impl PrivacyStore for SqliteStore {
         Ok(parse_ids(ids))
     }
 
-    async fn contacts_received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+    async fn contacts_received_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT c.submission_id FROM contacts c JOIN submissions s ON s.id = c.submission_id \
              WHERE s.received_at < ? ORDER BY s.received_at LIMIT ?",
@@ -97,21 +118,30 @@ impl PrivacyStore for SqliteStore {
     }
 
     async fn pending_deletions(&self, limit: u32) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT object_key FROM pending_deletions ORDER BY created_at LIMIT ?")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT object_key FROM pending_deletions ORDER BY created_at LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn deletions_done(&self, keys: &[String]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM pending_deletions WHERE object_key IN (SELECT value FROM json_each(?))")
-            .bind(serde_json::to_string(keys).expect("strings serialise"))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "DELETE FROM pending_deletions WHERE object_key IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(keys).expect("strings serialise"))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let taken = sqlx::query(
             "INSERT INTO job_leases (name, holder, expires_at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
@@ -124,5 +154,14 @@ impl PrivacyStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(taken.rows_affected() > 0)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM job_leases WHERE name = ? AND holder = ?")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
