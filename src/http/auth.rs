@@ -1,11 +1,12 @@
 //! Who is calling a staff route: a bearer token for the JSON API ([`Authenticated`]), a
-//! session cookie for the triage view ([`SessionStaff`], whose forms also carry a CSRF token).
+//! session cookie for the triage view ([`ViewStaff`], whose forms also carry a CSRF token).
 //! Nothing private is served to anyone else: 401 without credentials, 403 without the role.
 //! The JSON API takes no cookies, so no other site can make a browser call it.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::ApiError;
 use crate::app::AppState;
@@ -61,20 +62,49 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// A triage-view request's session; `None` when there is none (the view shows its login).
+/// A triage-view request from a logged-in staff member (any role).
 #[derive(Debug, Clone)]
-pub struct SessionStaff(pub Option<Staff>);
+pub struct ViewStaff(pub Staff);
 
-impl FromRequestParts<AppState> for SessionStaff {
-    type Rejection = ApiError;
+/// Why a view request has no staff member: no valid session (show the login), or an error.
+#[derive(Debug)]
+pub enum ViewRejection {
+    Login,
+    Failed(ApiError),
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Ok(Self(None));
-        };
+impl IntoResponse for ViewRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Login => Redirect::to("/triage/login").into_response(),
+            Self::Failed(error) => error.into_response(),
+        }
+    }
+}
+
+impl ViewStaff {
+    /// 403 unless this staff member's role includes `needed`.
+    pub fn require(&self, needed: Role) -> Result<&Staff, ApiError> {
+        if self.0.role.includes(needed) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ViewStaff {
+    type Rejection = ViewRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, ViewRejection> {
+        let session = cookie(&parts.headers, SESSION_COOKIE).ok_or(ViewRejection::Login)?;
         let staff = staff::by_session(state.store.as_ref(), session)
             .await
-            .map_err(ApiError::storage)?;
+            .map_err(|e| ViewRejection::Failed(ApiError::storage(e)))?
+            .ok_or(ViewRejection::Login)?;
         Ok(Self(staff))
     }
 }

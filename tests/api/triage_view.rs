@@ -342,3 +342,110 @@ async fn logging_out_ends_the_session() {
     let after = browser.get(&app, "/triage").await;
     assert_eq!(after.status(), 303, "the old cookie no longer works");
 }
+
+#[tokio::test]
+async fn a_webmaster_answers_a_request_on_the_privacy_page() {
+    let app = app_with_staff().await;
+    let mut body = app.valid_json();
+    body["contact_email"] = json!("pat@example.org");
+    let id = app.submit(&body).await;
+
+    let triager = log_in(&app, "tina").await;
+    assert_eq!(triager.get(&app, "/triage/privacy").await.status(), 403);
+    let queue = triager.page(&app, "/triage").await;
+    assert!(
+        !queue.contains("/triage/privacy"),
+        "no privacy link for a triager"
+    );
+
+    let webmaster = log_in(&app, "wendy").await;
+    let page = webmaster.page(&app, "/triage/privacy").await;
+    let token = csrf(&page);
+    let found = webmaster
+        .post(
+            &app,
+            "/triage/privacy",
+            &[
+                ("csrf", &token),
+                ("email", "PAT@example.org"),
+                ("action", "find"),
+            ],
+        )
+        .await;
+    let found = found.text().await.unwrap();
+    assert!(
+        found.contains("1 submission(s)") && found.contains(&id.to_string()),
+        "{found}"
+    );
+
+    let export = webmaster
+        .post(
+            &app,
+            "/triage/privacy",
+            &[
+                ("csrf", &token),
+                ("email", "pat@example.org"),
+                ("action", "export"),
+            ],
+        )
+        .await;
+    assert!(
+        export.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let export: serde_json::Value = export.json().await.unwrap();
+    assert_eq!(
+        export["submissions"][0]["contact"]["email"],
+        "pat@example.org"
+    );
+
+    let unconfirmed = webmaster
+        .post(
+            &app,
+            "/triage/privacy",
+            &[
+                ("csrf", &token),
+                ("email", "pat@example.org"),
+                ("action", "erase_everything"),
+            ],
+        )
+        .await;
+    assert!(unconfirmed.text().await.unwrap().contains("Confirm"));
+    assert!(app.state.store.submission(id).await.unwrap().is_some());
+    let forged = webmaster
+        .post(
+            &app,
+            "/triage/privacy",
+            &[
+                ("email", "pat@example.org"),
+                ("action", "erase_everything"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    problem(forged, 403, "csrf_failed").await;
+
+    let erased = webmaster
+        .post(
+            &app,
+            "/triage/privacy",
+            &[
+                ("csrf", &token),
+                ("email", "pat@example.org"),
+                ("action", "erase_contact"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(
+        erased
+            .text()
+            .await
+            .unwrap()
+            .contains("Contact details removed</dt><dd>1")
+    );
+    let row = app.state.store.submission(id).await.unwrap().unwrap();
+    assert!(row.contact.is_none());
+}

@@ -26,6 +26,7 @@ pub fn templates() -> Environment<'static> {
         ("login.html", include_str!("templates/login.html")),
         ("queue.html", include_str!("templates/queue.html")),
         ("detail.html", include_str!("templates/detail.html")),
+        ("privacy.html", include_str!("templates/privacy.html")),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -47,6 +48,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/triage/feedback/{id}/attachments/{n}",
             get(pages::attachment),
+        )
+        .route(
+            "/triage/privacy",
+            get(pages::privacy_page).post(pages::privacy_action),
         )
         .route("/triage/static/triage.css", get(stylesheet))
 }

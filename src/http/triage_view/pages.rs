@@ -11,13 +11,14 @@ use uuid::Uuid;
 
 use super::VIEW_CSP;
 use crate::app::AppState;
-use crate::domain::{Role, Status, parse_label, parse_staff_name};
-use crate::http::auth::{SESSION_COOKIE, SessionStaff, cookie};
+use crate::domain::{ContactEmail, Role, Status, parse_label, parse_staff_name};
+use crate::http::auth::{SESSION_COOKIE, ViewStaff, cookie};
 use crate::http::error::ApiError;
 use crate::http::internal::query::ListQuery;
 use crate::http::internal::{ItemView, detail, download, queue_page};
+use crate::privacy::requests;
 use crate::staff::{self, Staff, Via};
-use crate::store::TriagePatch;
+use crate::store::{EraseScope, TriagePatch};
 
 /// The fields of a submitted HTML form, repeated names kept.
 struct FormFields(Vec<(String, String)>);
@@ -65,19 +66,6 @@ fn page(state: &AppState, template: &str, ctx: minijinja::Value) -> Result<Respo
     Ok(response)
 }
 
-fn to_login() -> Response {
-    Redirect::to("/triage/login").into_response()
-}
-
-/// The staff member of a session, or the login page.
-fn signed_in(session: SessionStaff) -> Result<Staff, Response> {
-    match session.0 {
-        Some(staff) if staff.role.includes(Role::Triager) => Ok(staff),
-        Some(_) => Err(ApiError::Forbidden.into_response()),
-        None => Err(to_login()),
-    }
-}
-
 fn csrf_of(staff: &Staff) -> &str {
     match &staff.via {
         Via::Session { csrf_token } => csrf_token,
@@ -110,11 +98,14 @@ pub struct Flash {
 
 pub async fn login_page(
     State(state): State<AppState>,
-    session: SessionStaff,
+    headers: HeaderMap,
     Query(flash): Query<Flash>,
 ) -> Result<Response, ApiError> {
-    if session.0.is_some() {
-        return Ok(Redirect::to("/triage").into_response());
+    if let Some(session) = cookie(&headers, SESSION_COOKIE) {
+        let staff = staff::by_session(state.store.as_ref(), session).await;
+        if staff.map_err(ApiError::storage)?.is_some() {
+            return Ok(Redirect::to("/triage").into_response());
+        }
     }
     page(
         &state,
@@ -167,14 +158,10 @@ pub async fn log_in(
 
 pub async fn log_out(
     State(state): State<AppState>,
-    session: SessionStaff,
+    ViewStaff(staff): ViewStaff,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(session) {
-        Ok(staff) => staff,
-        Err(response) => return Ok(response),
-    };
     check_csrf(&staff, &FormFields::parse(&body))?;
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         state
@@ -183,7 +170,7 @@ pub async fn log_out(
             .await
             .map_err(ApiError::storage)?;
     }
-    let mut response = to_login();
+    let mut response = Redirect::to("/triage/login").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static(
@@ -228,15 +215,11 @@ fn serde_urlencoded_pairs(query: &ListQuery) -> String {
 
 pub async fn queue(
     State(state): State<AppState>,
-    session: SessionStaff,
+    ViewStaff(staff): ViewStaff,
     Query(query): Query<ListQuery>,
     RawQuery(raw): RawQuery,
     Query(flash): Query<Flash>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(session) {
-        Ok(staff) => staff,
-        Err(response) => return Ok(response),
-    };
     let (items, next) = match queue_page(&state, &query).await {
         Ok(page) => page,
         Err(ApiError::Validation(errors)) => {
@@ -301,14 +284,10 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 
 pub async fn detail(
     State(state): State<AppState>,
-    session: SessionStaff,
+    ViewStaff(staff): ViewStaff,
     Path(id): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(session) {
-        Ok(staff) => staff,
-        Err(response) => return Ok(response),
-    };
     let detail = detail::load(&state, &staff, parse_id(&id)?).await?;
     page(
         &state,
@@ -331,14 +310,10 @@ fn back_to(path: &str, key: &str, message: &str) -> Response {
 /// The triage form: status, labels (comma-separated), assignee, duplicate-of.
 pub async fn update(
     State(state): State<AppState>,
-    session: SessionStaff,
+    ViewStaff(staff): ViewStaff,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(session) {
-        Ok(staff) => staff,
-        Err(response) => return Ok(response),
-    };
     let form = FormFields::parse(&body);
     check_csrf(&staff, &form)?;
     let id = parse_id(&id)?;
@@ -400,14 +375,10 @@ pub async fn update(
 
 pub async fn add_note(
     State(state): State<AppState>,
-    session: SessionStaff,
+    ViewStaff(staff): ViewStaff,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(session) {
-        Ok(staff) => staff,
-        Err(response) => return Ok(response),
-    };
     let form = FormFields::parse(&body);
     check_csrf(&staff, &form)?;
     let id = parse_id(&id)?;
@@ -426,13 +397,9 @@ pub async fn add_note(
 /// Bulk actions on the selected submissions: status, add a label, assign.
 pub async fn bulk(
     State(state): State<AppState>,
-    session: SessionStaff,
+    ViewStaff(staff): ViewStaff,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(session) {
-        Ok(staff) => staff,
-        Err(response) => return Ok(response),
-    };
     let form = FormFields::parse(&body);
     check_csrf(&staff, &form)?;
     let back = form
@@ -485,13 +452,111 @@ pub struct AttachmentQuery {
 
 pub async fn attachment(
     State(state): State<AppState>,
-    session: SessionStaff,
+    _staff: ViewStaff,
     Path((id, n)): Path<(String, String)>,
     Query(q): Query<AttachmentQuery>,
 ) -> Result<Response, ApiError> {
-    if let Err(response) = signed_in(session) {
-        return Ok(response);
-    }
     let n: i32 = n.parse().map_err(|_| ApiError::NotFound)?;
     download::attachment(&state, parse_id(&id)?, n, q.inline.is_some()).await
+}
+
+pub async fn privacy_page(
+    State(state): State<AppState>,
+    ViewStaff(staff): ViewStaff,
+) -> Result<Response, ApiError> {
+    require_webmaster(&staff)?;
+    page(
+        &state,
+        "privacy.html",
+        context! {
+            staff => staff_ctx(&staff), csrf => csrf_of(&staff), found => (),
+        },
+    )
+}
+
+/// Find, export or erase what is tied to an address; the address travels in the form body only.
+pub async fn privacy_action(
+    State(state): State<AppState>,
+    ViewStaff(staff): ViewStaff,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_webmaster(&staff)?;
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let email = form.get("email").unwrap_or_default().trim().to_owned();
+    let render =
+        |found: Option<Vec<Uuid>>, report: Option<requests::ErasureReport>, error: Option<&str>| {
+            page(
+                &state,
+                "privacy.html",
+                context! {
+                    staff => staff_ctx(&staff), csrf => csrf_of(&staff), email => email,
+                    found => found, report => report, error => error,
+                },
+            )
+        };
+    if !matches!(ContactEmail::parse(&email), Ok(Some(_))) {
+        return render(None, None, Some("Enter a valid e-mail address."));
+    }
+    let store = state.store.as_ref();
+    let actor = staff.actor();
+    let failed = |e: requests::PrivacyError| match e {
+        requests::PrivacyError::Store(e) => ApiError::storage(e),
+        requests::PrivacyError::Open(e) => ApiError::Internal(e.into()),
+    };
+    match form.get("action").unwrap_or("find") {
+        "export" => {
+            let export = requests::export(store, &state.vault, &email, &actor)
+                .await
+                .map_err(failed)?;
+            let json =
+                serde_json::to_string_pretty(&export).map_err(|e| ApiError::Internal(e.into()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        HeaderValue::from_static("attachment; filename=\"feedbackd-export.json\""),
+                    ),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("private, no-store"),
+                    ),
+                ],
+                json,
+            )
+                .into_response())
+        }
+        action @ ("erase_contact" | "erase_everything") => {
+            if form.get("confirm") != Some("yes") {
+                return render(None, None, Some("Confirm that you checked the request."));
+            }
+            let scope = if action == "erase_contact" {
+                EraseScope::Contact
+            } else {
+                EraseScope::Everything
+            };
+            let report = requests::erase(store, &state.blobs, &state.vault, &email, scope, &actor)
+                .await
+                .map_err(failed)?;
+            render(None, Some(report), None)
+        }
+        _ => {
+            let (_, found) = requests::find(store, &state.vault, &email)
+                .await
+                .map_err(ApiError::storage)?;
+            render(Some(found), None, None)
+        }
+    }
+}
+
+fn require_webmaster(staff: &Staff) -> Result<(), ApiError> {
+    if staff.role.includes(Role::Webmaster) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
