@@ -40,6 +40,21 @@ struct Receipt<'a> {
     attachments: &'a [StoredAttachment],
 }
 
+#[utoipa::path(post, path = "/api/v1/feedback", tag = "public",
+    request_body(description = "JSON, or multipart/form-data with `attachment` file parts",
+        content((crate::http::openapi::SubmissionBody = "application/json"),
+                (crate::http::openapi::SubmissionBody = "multipart/form-data"))),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key within 24 hours return the first response")),
+    responses(
+        (status = 201, description = "Stored durably", body = crate::http::openapi::Receipt),
+        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The upload took too long", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too many or too large files", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported body or attachment type", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")
+    ))]
 async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

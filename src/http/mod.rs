@@ -7,6 +7,7 @@ mod body;
 pub mod error;
 mod intake;
 pub mod internal;
+pub mod openapi;
 mod public;
 pub mod rate_limit;
 mod triage_view;
@@ -34,6 +35,7 @@ pub fn public_router(state: AppState) -> Router {
     let api = Router::new()
         .merge(intake::router())
         .merge(public::api_router())
+        .merge(openapi::router())
         .layer(cors(&state.settings.allowed_origins));
     Router::new()
         .merge(api)

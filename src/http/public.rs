@@ -58,6 +58,8 @@ struct TermsBody<'a> {
     sha256: &'a str,
 }
 
+#[utoipa::path(get, path = "/api/v1/terms", tag = "public",
+    responses((status = 200, description = "The current terms", body = crate::http::openapi::TermsBody)))]
 async fn terms(State(state): State<AppState>) -> Response {
     let terms = &state.terms;
     (
@@ -71,6 +73,8 @@ async fn terms(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/limits", tag = "public",
+    responses((status = 200, description = "Attachment limits and types", body = crate::http::openapi::LimitsBody)))]
 async fn limits(State(state): State<AppState>) -> Json<serde_json::Value> {
     let limits = state.limits;
     Json(json!({

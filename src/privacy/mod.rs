@@ -29,7 +29,7 @@ pub struct SealedContact {
 }
 
 /// The plaintext inside a sealed contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenedContact {
     pub name: Option<String>,
     pub email: Option<String>,

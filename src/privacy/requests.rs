@@ -29,14 +29,14 @@ pub enum PrivacyError {
 }
 
 /// Everything stored about one address, as one document to send to the person.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Export {
     pub generated_at: DateTime<Utc>,
     pub note: &'static str,
     pub submissions: Vec<ExportedSubmission>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExportedSubmission {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
@@ -44,8 +44,11 @@ pub struct ExportedSubmission {
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,
+    #[schema(value_type = Object)]
     pub environment: serde_json::Value,
+    #[schema(value_type = Object)]
     pub terms_accepted: serde_json::Value,
+    #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<serde_json::Value>,
     pub contact: OpenedContact,
 }

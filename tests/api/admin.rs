@@ -217,3 +217,35 @@ async fn unknown_routes_and_wrong_methods_are_problems_too() {
     assert_eq!(wrong.headers()["allow"], "POST");
     problem(wrong, 405, "method_not_allowed").await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/api/v1/feedback",
+        "/api/v1/terms",
+        "/api/v1/limits",
+        "/api/v1/internal/feedback",
+        "/api/v1/internal/feedback/{id}",
+        "/api/v1/internal/feedback/{id}/attachments/{n}",
+        "/api/v1/internal/privacy/export",
+        "/api/v1/internal/privacy/erase",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    let submit = &doc["paths"]["/api/v1/feedback"]["post"];
+    for status in ["201", "400", "413", "415", "422", "429", "503"] {
+        assert!(
+            submit["responses"][status].is_object(),
+            "{status} documented"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

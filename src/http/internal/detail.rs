@@ -18,7 +18,7 @@ const DUPLICATES_SHOWN: u32 = 20;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Detail {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
@@ -38,7 +38,7 @@ pub struct Detail {
     pub likely_duplicates: Vec<Uuid>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EnvironmentView {
     pub webapp_version: String,
     pub server_version: String,
@@ -47,13 +47,13 @@ pub struct EnvironmentView {
     pub url: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BrowserView {
     pub brand: String,
     pub version: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TermsView {
     pub version: String,
     pub sha256: String,
@@ -62,7 +62,7 @@ pub struct TermsView {
     pub accepted_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttachmentView {
     pub n: i32,
     pub filename: String,
@@ -72,7 +72,7 @@ pub struct AttachmentView {
     pub is_image: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub author: String,
     pub body: String,

@@ -4,7 +4,7 @@
 
 pub mod detail;
 pub mod download;
-mod privacy;
+pub(super) mod privacy;
 pub mod query;
 
 use axum::Router;
@@ -38,13 +38,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/internal/privacy/erase", post(privacy::erase))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Page {
     items: Vec<ItemView>,
     next_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ItemView {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
@@ -110,6 +110,13 @@ pub async fn queue_page(
     Ok((items, next))
 }
 
+#[utoipa::path(get, path = "/api/v1/internal/feedback", tag = "internal", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "A page of the queue, newest first", body = Page),
+        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
 async fn list(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -130,6 +137,13 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
+#[utoipa::path(get, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id")),
+    responses((status = 200, description = "The submission; viewing its contact details is audited", body = detail::Detail),
+        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
 async fn show(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -148,6 +162,16 @@ pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+#[utoipa::path(patch, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id")),
+    request_body(content = crate::http::openapi::TriagePatchBody, content_type = "application/json"),
+    responses((status = 200, description = "The changed submission", body = detail::Detail),
+        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
 async fn update(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -162,6 +186,16 @@ async fn update(
     Ok(Json(detail).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/internal/feedback/{id}/notes", tag = "internal", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id")),
+    request_body(content = crate::http::openapi::NoteBody, content_type = "application/json"),
+    responses((status = 201, description = "The note", body = detail::NoteView),
+        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
 async fn add_note(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -176,6 +210,13 @@ async fn add_note(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/internal/feedback/{id}/attachments/{n}", tag = "internal", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id"), ("n" = String, Path, description = "0-based position")),
+    responses((status = 200, description = "The file, as a download", content_type = "application/octet-stream"),
+        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
 async fn attachment(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -186,6 +227,11 @@ async fn attachment(
     download::attachment(&state, parse_id(&id)?, n, false).await
 }
 
+#[utoipa::path(get, path = "/api/v1/internal/audit", tag = "internal", security(("bearer" = [])),
+    responses((status = 200, description = "The newest audit entries (no addresses, only blind indexes)", body = Object),
+        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
 async fn audit_log(
     auth: Authenticated,
     State(state): State<AppState>,

@@ -12,8 +12,9 @@ use crate::store::{MAX_PAGE, QueueCursor, QueueFilter};
 
 pub const DEFAULT_PAGE: u32 = 50;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub kind: Option<String>,
     pub status: Option<String>,

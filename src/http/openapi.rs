@@ -1,0 +1,194 @@
+//! The OpenAPI 3.1 document of the public and internal API, generated from the handlers'
+//! `#[utoipa::path]` annotations and the types below, served at `/api/v1/openapi.json`.
+//!
+//! Handlers that parse their bodies by hand (to list every failing field at once) describe the
+//! body with a schema-only type from this module.
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::app::AppState;
+
+/// A submission sent as JSON (multipart takes the same fields, plus `attachment` files).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a body that the handler parses by hand")]
+pub struct SubmissionBody {
+    /// `bug` (Bug Reporter), `feature` (Features Submitter) or `feedback` (Feedback? window).
+    #[schema(pattern = "^(bug|feature|feedback)$")]
+    kind: String,
+    #[schema(max_length = 200)]
+    summary: Option<String>,
+    #[schema(min_length = 1, max_length = 10000)]
+    message: String,
+    /// Only with `kind=feedback`.
+    #[schema(minimum = 1, maximum = 5)]
+    rating: Option<u8>,
+    #[schema(min_length = 1, max_length = 64)]
+    webapp_version: String,
+    #[schema(min_length = 1, max_length = 64)]
+    server_version: String,
+    /// `WIDTHxHEIGHT`, each 1–16384.
+    #[schema(example = "1920x1080")]
+    screen_resolution: String,
+    /// Absolute http(s) URL; stored without query, fragment and credentials.
+    #[schema(max_length = 2048)]
+    url: String,
+    /// Must be the current terms version (`GET /api/v1/terms`).
+    terms_version: String,
+    /// Must be `true`.
+    terms_accepted: bool,
+    /// Defaults to `send` for `feedback`, `submit` otherwise.
+    #[schema(pattern = "^(submit|send)$")]
+    button: Option<String>,
+    #[schema(max_length = 200)]
+    contact_name: Option<String>,
+    #[schema(max_length = 254)]
+    contact_email: Option<String>,
+    /// Honeypot of the widget: left empty by people. Used for spam triage, never stored.
+    website: Option<String>,
+    /// Milliseconds from opening the form to sending it. Used for spam triage, never stored.
+    form_ms: Option<u64>,
+}
+
+/// A stored attachment as the receipt lists it.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the receipt")]
+pub struct ReceiptAttachment {
+    filename: String,
+    size: u64,
+    sha256: String,
+    content_type: String,
+}
+
+/// Sent once the submission, its terms record and every file are durably stored.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the receipt")]
+pub struct Receipt {
+    id: uuid::Uuid,
+    /// RFC 3339.
+    received_at: String,
+    attachments: Vec<ReceiptAttachment>,
+}
+
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents problem+json")]
+pub struct FieldProblem {
+    field: String,
+    code: String,
+    message: String,
+}
+
+/// RFC 9457 problem details, with a stable `code` and every failing field.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents problem+json")]
+pub struct Problem {
+    #[schema(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    code: String,
+    errors: Vec<FieldProblem>,
+}
+
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the terms")]
+pub struct TermsBody {
+    version: String,
+    text: String,
+    sha256: String,
+}
+
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the limits")]
+pub struct LimitsBody {
+    max_attachments: usize,
+    max_attachment_bytes: u64,
+    max_total_attachment_bytes: u64,
+    allowed_types: Vec<String>,
+}
+
+/// A triage change; `null` clears `assignee` or `duplicate_of`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a body that the handler parses by hand")]
+pub struct TriagePatchBody {
+    #[schema(pattern = "^(new|triaged|in_progress|done|wont_fix|duplicate|spam)$")]
+    status: Option<String>,
+    labels: Option<Vec<String>>,
+    assignee: Option<String>,
+    duplicate_of: Option<uuid::Uuid>,
+}
+
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a body that the handler parses by hand")]
+pub struct NoteBody {
+    #[schema(min_length = 1, max_length = 10000)]
+    body: String,
+}
+
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a body that the handler parses by hand")]
+pub struct PrivacyExportBody {
+    email: String,
+}
+
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a body that the handler parses by hand")]
+pub struct PrivacyEraseBody {
+    email: String,
+    #[schema(pattern = "^(contact|everything)$")]
+    scope: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "feedbackd",
+        description = "Collects WebApp feedback and keeps it private. Every error is application/problem+json.",
+    ),
+    paths(
+        super::public::terms,
+        super::public::limits,
+        super::intake::submit,
+        super::internal::list,
+        super::internal::show,
+        super::internal::update,
+        super::internal::add_note,
+        super::internal::attachment,
+        super::internal::audit_log,
+        super::internal::privacy::export,
+        super::internal::privacy::erase,
+    ),
+    components(schemas(
+        SubmissionBody, Receipt, ReceiptAttachment, Problem, FieldProblem, TermsBody, LimitsBody,
+        TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "public", description = "Used by the widget"),
+        (name = "internal", description = "The product team and the webmaster (bearer token)"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/openapi.json",
+        get(|| async { Json(ApiDoc::openapi()) }),
+    )
+}
