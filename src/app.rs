@@ -215,7 +215,9 @@ async fn housekeeping(state: AppState) {
             .await
         {
             Ok(true) => {
+                tracing::debug!(replica = %holder, "housekeeping pass started");
                 housekeeping_pass(&state).await;
+                tracing::debug!(replica = %holder, "housekeeping pass finished");
                 if let Err(error) = state.store.release_lease(HOUSEKEEPING, &holder).await {
                     tracing::warn!(error = ?error, "releasing the housekeeping lease failed");
                 }

@@ -600,8 +600,9 @@ code{font:.95em ui-monospace,monospace;word-break:break-all}
       let marked = false;
       for (const e of errs) {
         const known = fields[e.field];
-        const text = s['code_' + e.code] || (e.message ? e.message[0].toUpperCase() + e.message.slice(1) : e.code);
-        setError(known ? e.field : null, known ? text : `${e.field}: ${text}`);
+        const text = s['code_' + e.code] || String(e.message || e.code);
+        // Fields without a control (the environment) are the host page's to fix: named as sent.
+        setError(known && e.field, known ? text[0].toUpperCase() + text.slice(1) : `${e.field}: ${text}`);
         marked = marked || !!known;
       }
       const fileProblem = r.status === 413 || p.code === 'attachment_type_not_allowed';

@@ -15,4 +15,5 @@ mod internal;
 mod operations;
 mod privacy;
 mod process;
+mod replicas;
 mod triage_view;

@@ -205,14 +205,6 @@ export function recordPosts(page) {
   return posts;
 }
 
-export function feedbackRequests(page) {
-  const all = [];
-  page.on('request', (r) => {
-    if (r.url().includes('/api/v1/feedback')) all.push(`${r.method()} ${r.url()}`);
-  });
-  return all;
-}
-
 /** Waits for the confirmation of `kind` and returns the submission id it shows. */
 export async function confirmationId(page, kind) {
   const done = dialog(page, kind).locator('.done');
