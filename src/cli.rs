@@ -90,6 +90,8 @@ enum UserCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Set a staff account's password (read from standard input) and end its sessions.
+    Passwd { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +144,18 @@ impl Cli {
                 store.close().await;
                 added.context("adding the staff user")?;
                 println!("feedbackd: added {name} ({})", role.as_str());
+                Ok(())
+            }
+            Command::User(UserCommand::Passwd { name }) => {
+                let password = read_password()?;
+                let store = app::open_store(&settings).await?;
+                let changed = staff::set_password(store.as_ref(), &name, &password).await;
+                store.close().await;
+                anyhow::ensure!(
+                    changed.context("setting the password")?,
+                    "no staff user named {name}"
+                );
+                println!("feedbackd: password of {name} changed");
                 Ok(())
             }
             Command::Token(command) => token(&settings, command).await,
@@ -287,10 +301,15 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let demo_page = settings.demo_page;
+    let settings_create_first_admin = settings.create_first_admin;
     let application = Application::build(settings).await?;
     let public = application.public_addr();
     let admin = application.admin_addr();
-    let first_admin = staff::ensure_first_admin(application.state().store.as_ref()).await?;
+    let first_admin = if settings_create_first_admin {
+        staff::ensure_first_admin(application.state().store.as_ref()).await?
+    } else {
+        None
+    };
     if demo_page {
         announce(&format!("demo page http://{public}/"));
     }
@@ -298,7 +317,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     announce(&format!("triage view http://{public}/triage"));
     if let Some(password) = first_admin {
         announce(&format!(
-            "no staff user existed: log in as admin with the one-time password {password}"
+            "no staff user existed: log in as admin with the one-time password {password} \
+             (then change it: feedbackd user passwd admin)"
         ));
     }
     announce(&format!("metrics http://{admin}/metrics"));

@@ -78,6 +78,9 @@ pub struct Settings {
     pub retention_days: u32,
     /// Contact details older than this many days are deleted, the feedback kept; 0 keeps them.
     pub contact_retention_days: u32,
+    /// On a fresh install, create `admin` and print its password once on stdout. Turn it off
+    /// where stdout is collected into logs, and create staff with `feedbackd user add` instead.
+    pub create_first_admin: bool,
 }
 
 impl Default for Settings {
@@ -114,6 +117,7 @@ impl Default for Settings {
             secure_cookies: false,
             retention_days: 0,
             contact_retention_days: 0,
+            create_first_admin: true,
         }
     }
 }

@@ -101,6 +101,20 @@ pub async fn add_user(
     Ok(())
 }
 
+/// Sets a new password (and ends the user's sessions); false if there is no such user.
+pub async fn set_password(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+) -> Result<bool, StaffError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StaffError::WeakPassword);
+    }
+    Ok(store
+        .set_password(name.trim(), &hash_password(password)?)
+        .await?)
+}
+
 /// On a fresh install, creates `admin` with a random password and returns that password once.
 pub async fn ensure_first_admin(store: &dyn Store) -> Result<Option<String>, StaffError> {
     if store.count_staff().await? > 0 {

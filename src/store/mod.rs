@@ -103,6 +103,8 @@ pub trait StaffStore {
         password_hash: &str,
     ) -> Result<(), StoreError>;
     async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
+    /// Replaces a password hash and ends the user's sessions; false if there is no such user.
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError>;
     async fn insert_session(
         &self,
         token_hash: &str,

@@ -291,6 +291,24 @@ async fn staff_and_tokens_from_the_command_line() {
         .unwrap();
     assert_eq!(login.status(), 303);
 
+    let changed = run_with_stdin(
+        &["user", "passwd", "tina"],
+        dir.path(),
+        "another long password\n",
+    );
+    assert!(
+        changed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    let old = client
+        .post(format!("{}/triage/login", served.base))
+        .form(&[("name", "tina"), ("password", "a long enough password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401, "the old password no longer works");
+
     let revoked = run_with_stdin(&["token", "revoke", "ci"], dir.path(), "");
     assert!(revoked.status.success());
     let api = client
@@ -313,7 +331,14 @@ async fn a_fresh_install_prints_a_one_time_admin_password() {
         .iter()
         .find(|l| l.contains("one-time password"))
         .expect("the password is printed");
-    let password = line.rsplit(' ').next().unwrap().to_owned();
+    let password = line
+        .split("one-time password ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -196,11 +196,15 @@ export function activeElement(page) {
   });
 }
 
-/** Collects the POSTs the page makes to the feedback endpoint. */
-export function recordPosts(page) {
+/**
+ * Collects the POSTs the page makes to the feedback endpoint. They pass through a route that
+ * lets them continue unchanged: only intercepted requests expose a multipart body with files.
+ */
+export async function recordPosts(page) {
   const posts = [];
-  page.on('request', (r) => {
-    if (r.method() === 'POST' && r.url().endsWith('/api/v1/feedback')) posts.push(r);
+  await page.route('**/api/v1/feedback', (route) => {
+    if (route.request().method() === 'POST') posts.push(route.request());
+    return route.continue();
   });
   return posts;
 }

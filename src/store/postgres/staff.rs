@@ -48,6 +48,22 @@ impl StaffStore for PostgresStore {
             .transpose()?)
     }
 
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE staff_users SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM staff_sessions WHERE user_name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(updated > 0)
+    }
+
     async fn insert_session(
         &self,
         token_hash: &str,

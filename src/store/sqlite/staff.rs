@@ -50,6 +50,22 @@ impl StaffStore for SqliteStore {
             .transpose()?)
     }
 
+    async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE staff_users SET password_hash = ? WHERE name = ?")
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM staff_sessions WHERE user_name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(updated > 0)
+    }
+
     async fn insert_session(
         &self,
         token_hash: &str,
