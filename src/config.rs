@@ -53,7 +53,7 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     /// Submissions a client may send in a burst before the per-minute rate applies.
     pub rate_limit_burst: u32,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    /// Key rate limits on the last `X-Forwarded-For` entry, the address a trusted proxy saw.
     pub trust_forwarded_for: bool,
     /// Longest a public request may take, upload included.
     pub request_timeout_secs: u64,

@@ -183,13 +183,14 @@ p{margin:.25rem 0 .75rem}
 label,legend{display:block;font-weight:600;margin:0 0 .2rem;padding:0}
 .hint{font-size:.85em;color:#4a4f57;margin:0 0 .3rem}
 input[type=text],input[type=email],textarea{width:100%;padding:.45em .6em;border:1px solid #8a8f98;border-radius:6px;background:#fff}
-textarea{min-height:7em;resize:vertical}
+textarea{min-height:6em;resize:vertical}
 [aria-invalid=true]{border-color:#b00020!important;box-shadow:0 0 0 1px #b00020}
 .err{color:#b00020;font-weight:600;margin:.3rem 0 0}
 .stars{display:flex;gap:.4rem}
-.stars label{display:flex;align-items:center;gap:.25rem;font-weight:400;border:1px solid #8a8f98;border-radius:6px;padding:.25em .7em;cursor:pointer}
+.stars label{position:relative;display:flex;align-items:center;justify-content:center;min-width:2.6em;border:1px solid #8a8f98;border-radius:6px;padding:.25em .7em;cursor:pointer}
+.stars input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
 .stars label:has(:checked){background:#1f5fbf;border-color:#1f5fbf;color:#fff}
-.stars input:focus-visible{outline:3px solid #fff;outline-offset:1px}
+.stars label:has(:focus-visible){outline:3px solid #1f5fbf;outline-offset:2px}
 .drop{border:2px dashed #8a8f98;border-radius:8px;padding:.6rem .75rem}
 .drop.over{border-color:#1f5fbf;background:#eef4ff}
 input[type=file]{max-width:100%}
@@ -387,7 +388,7 @@ code{font:.95em ui-monospace,monospace;word-break:break-all}
       summary = h('input', { type: 'text', maxlength: 200, autocomplete: 'off' });
       parts.push(field('summary', s.summary, summary).wrap);
     }
-    const message = h('textarea', { rows: 6, maxlength: 10000, required: true, 'aria-required': 'true' });
+    const message = h('textarea', { rows: 5, maxlength: 10000, required: true, 'aria-required': 'true' });
     parts.push(field('message', s['message_' + kind], message).wrap);
 
     const picker = h('input', { type: 'file', multiple: true, change: () => (addFiles(picker.files), (picker.value = '')) });

@@ -45,7 +45,8 @@ impl ClientRateLimiter {
             let forwarded = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                // The last entry is the one the trusted proxy added; earlier ones are the client's say.
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse().ok());
             if let Some(ip) = forwarded {
                 return ip;
@@ -86,6 +87,28 @@ mod tests {
             limiter.check(&headers, other).is_ok(),
             "limits are per client"
         );
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_it_saw_counts() {
+        let limiter = ClientRateLimiter::new(1, 1, true).unwrap();
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        assert!(limiter.check(&headers, proxy).is_ok());
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.10, 198.51.100.7".parse().unwrap(),
+        );
+        assert!(
+            limiter.check(&headers, proxy).is_err(),
+            "a forged first entry changes nothing"
+        );
+        headers.insert("x-forwarded-for", "198.51.100.8".parse().unwrap());
+        assert!(limiter.check(&headers, proxy).is_ok(), "another client");
     }
 
     #[test]

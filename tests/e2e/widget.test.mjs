@@ -167,8 +167,6 @@ for (const [kind, entry] of Object.entries(ENTRY_POINTS)) {
     assert.equal(goLabel, entry.button === 'send' ? 'Send' : 'Submit');
     assert.match(await note.innerText(), new RegExp(`By clicking ${goLabel} you accept`));
     assert.equal(await go.getAttribute('aria-describedby'), `fw-${kind}-terms`);
-    await d.locator('details summary').click();
-    assert.equal((await d.locator('details .text').innerText()).trim(), terms.text.trim().replace(/\r/g, ''));
 
     await entry.fill(d, page);
     await d.locator('.files li').first().waitFor();
@@ -176,6 +174,10 @@ for (const [kind, entry] of Object.entries(ENTRY_POINTS)) {
 
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, `${kind}.png`) });
+
+    // The full terms text is one click away.
+    await d.locator('details summary').click();
+    assert.equal((await d.locator('details .text').innerText()).trim(), terms.text.trim().replace(/\r/g, ''));
 
     await go.click();
     const id = await confirmationId(page, kind);
