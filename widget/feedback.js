@@ -234,7 +234,7 @@ code{font:.95em ui-monospace,monospace;word-break:break-all}
   }
   const strings = () => Object.assign({}, STRINGS.en, STRINGS[lang()], opts.strings);
   const fill = (text, vars) => String(text).replace(/\{(\w+)\}/g, (m, k) => (vars && vars[k] != null ? vars[k] : m));
-  const size = (b) => (b >= 1048576 ? +(b / 1048576).toFixed(1) + ' MB' : Math.max(1, Math.round(b / 1024)) + ' KB');
+  const size = (b) => (b >= 1048576 ? +(b / 1048576).toFixed(1) + ' MB' : b >= 1024 ? Math.round(b / 1024) + ' KB' : b + ' B');
 
   /** Builds an element: attributes (true → present, false/null → absent), listeners (functions), `text`. */
   function h(tag, attrs, kids) {

@@ -155,8 +155,8 @@ export async function newPage(browser, service, contextOptions = {}) {
 }
 
 /**
- * Development aid only (E2E_WIDGET_FROM_DISK=1): serves widget/ from disk in place of the
- * copies compiled into the binary, keeping the service's headers (CSP included). The
+ * Development aid only (E2E_WIDGET_FROM_DISK=1): serves widget/ (or E2E_WIDGET_DIR) from disk
+ * in place of the copies compiled into the binary, keeping the service's headers (CSP included). The
  * "serves widget/ as on disk" test is never affected, so a stale binary still fails the suite.
  */
 async function widgetFromDisk(context, serviceUrl) {
@@ -166,7 +166,7 @@ async function widgetFromDisk(context, serviceUrl) {
     async (route) => {
       const response = await route.fetch();
       const file = files[new URL(route.request().url()).pathname];
-      await route.fulfill({ response, body: readFileSync(path.join(WIDGET_DIR, file)) });
+      await route.fulfill({ response, body: readFileSync(path.join(process.env.E2E_WIDGET_DIR || WIDGET_DIR, file)) });
     },
   );
 }

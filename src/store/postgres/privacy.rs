@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::PostgresStore;
+use super::triage::insert_audit_row;
 use crate::store::{AuditEntry, EraseScope, Erased, PrivacyStore, StoreError};
 
 #[async_trait]
@@ -27,18 +28,7 @@ impl PrivacyStore for PostgresStore {
     ) -> Result<Erased, StoreError> {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(audit.at)
-        .bind(&audit.actor)
-        .bind(&audit.action)
-        .bind(audit.submission_id)
-        .bind(&audit.blind_index)
-        .bind(&audit.detail)
-        .execute(&mut *tx)
-        .await?;
+        insert_audit_row(&mut tx, audit).await?;
         let contacts_removed = sqlx::query("DELETE FROM contacts WHERE submission_id = ANY($1)")
             .bind(&ids)
             .execute(&mut *tx)

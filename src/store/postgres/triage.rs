@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sqlx::postgres::{PgRow, Postgres};
+use sqlx::postgres::{PgConnection, PgRow, Postgres};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
@@ -72,6 +72,26 @@ fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
         attachment_count: row.try_get("attachment_count")?,
         has_contact: row.try_get("has_contact")?,
     })
+}
+
+/// Writes one audit entry on `conn` (inside the caller's transaction, if any).
+pub(super) async fn insert_audit_row(
+    conn: &mut PgConnection,
+    entry: &AuditEntry,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(entry.at)
+    .bind(&entry.actor)
+    .bind(&entry.action)
+    .bind(entry.submission_id)
+    .bind(&entry.blind_index)
+    .bind(&entry.detail)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -188,18 +208,8 @@ impl TriageStore for PostgresStore {
     }
 
     async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(entry.submission_id)
-        .bind(&entry.blind_index)
-        .bind(&entry.detail)
-        .execute(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
+        insert_audit_row(&mut conn, entry).await?;
         Ok(())
     }
 

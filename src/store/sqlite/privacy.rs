@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::SqliteStore;
+use super::triage::insert_audit_row;
 use crate::store::{AuditEntry, EraseScope, Erased, PrivacyStore, StoreError};
 
 fn ids_json(ids: &[Uuid]) -> String {
@@ -39,18 +40,7 @@ impl PrivacyStore for SqliteStore {
     ) -> Result<Erased, StoreError> {
         let ids_json = ids_json(ids);
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(audit.at)
-        .bind(&audit.actor)
-        .bind(&audit.action)
-        .bind(audit.submission_id.map(|id| id.to_string()))
-        .bind(&audit.blind_index)
-        .bind(&audit.detail)
-        .execute(&mut *tx)
-        .await?;
+        insert_audit_row(&mut tx, audit).await?;
         let contacts_removed = sqlx::query(
             "DELETE FROM contacts WHERE submission_id IN (SELECT value FROM json_each(?))",
         )
