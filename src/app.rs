@@ -175,19 +175,19 @@ impl Application {
         };
 
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
-        let public = axum::serve(
+        let public = http::serve::serve(
             self.public,
-            http::public_router(self.state.clone())
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
-        let admin = axum::serve(self.admin, http::admin_router(self.state.clone()))
-            .with_graceful_shutdown(stopped(stop_rx));
-        let (public, admin) = tokio::join!(public, admin);
+            http::public_router(self.state.clone()),
+            stopped(stop_rx.clone()),
+        );
+        let admin = http::serve::serve(
+            self.admin,
+            http::admin_router(self.state.clone()),
+            stopped(stop_rx),
+        );
+        tokio::join!(public, admin);
         housekeeping.abort();
         self.state.store.close().await;
-        public.context("public listener")?;
-        admin.context("admin listener")?;
         Ok(())
     }
 }

@@ -204,8 +204,8 @@ summary{cursor:pointer;color:#1f5fbf;text-decoration:underline}
 .text{white-space:pre-line;margin:.4rem 0;max-height:12rem;overflow:auto}
 progress{width:100%;margin:0 0 .5rem}
 .actions{display:flex;justify-content:flex-end;gap:.6rem}
-code{font:.95em ui-monospace,monospace;word-break:break-all}
-@media (prefers-color-scheme:dark){.fab,dialog,button,input[type=text],input[type=email],textarea{background:#22252b;color:#eceff4}.terms{background:#2c3038}.hint{color:#b8bec8}.err{color:#ff8a8a}.primary{background:#3d7be0;color:#fff}.drop.over,button:hover{background:#2d3a52}summary{color:#8db4ff}}
+.done p:first-child{font-size:1.15em;font-weight:600}
+@media (prefers-color-scheme:dark){dialog{color-scheme:dark}.fab,dialog,button,input[type=text],input[type=email],textarea{background:#22252b;color:#eceff4}.terms{background:#2c3038}.hint{color:#b8bec8}.err{color:#ff8a8a}.primary,.primary:hover{background:#2f6ad0;color:#fff}.drop.over,button:hover{background:#2d3a52}summary{color:#8db4ff}:focus-visible,.stars label:has(:focus-visible){outline-color:#8db4ff}[aria-invalid=true]{border-color:#ff8a8a!important;box-shadow:0 0 0 1px #ff8a8a}}
 `;
 
   let opts = {};
@@ -291,7 +291,7 @@ code{font:.95em ui-monospace,monospace;word-break:break-all}
     };
   }
 
-  /** One POST; resolves to {status, text, retry} (status 0 = network failure), never rejects. */
+  /** One POST; resolves to {status, text} (status 0: no answer, a network failure), never rejects. */
   function post(fields, files, key, progress) {
     const url = svc() + '/api/v1/feedback';
     if (!files.length) {
@@ -300,10 +300,9 @@ code{font:.95em ui-monospace,monospace;word-break:break-all}
         credentials: 'omit',
         headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
         body: JSON.stringify(fields),
-      }).then(
-        async (r) => ({ status: r.status, text: await r.text(), retry: r.headers.get('Retry-After') }),
-        () => ({ status: 0 }),
-      );
+      })
+        .then(async (r) => ({ status: r.status, text: await r.text() }))
+        .catch(() => ({ status: 0 }));
     }
     const body = new FormData();
     for (const [k, v] of Object.entries(fields)) body.append(k, String(v));
@@ -313,7 +312,7 @@ code{font:.95em ui-monospace,monospace;word-break:break-all}
       x.open('POST', url);
       x.setRequestHeader('Idempotency-Key', key);
       x.upload.onprogress = (e) => e.lengthComputable && progress(e.loaded / e.total);
-      x.onload = () => resolve({ status: x.status, text: x.responseText, retry: x.getResponseHeader('Retry-After') });
+      x.onload = () => resolve({ status: x.status, text: x.responseText });
       x.onerror = x.onabort = x.ontimeout = () => resolve({ status: 0 });
       x.send(body);
     });

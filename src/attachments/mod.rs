@@ -224,7 +224,9 @@ where
                     .map_err(|()| AttachmentError::TypeNotAllowed)?;
             }
             hasher.update(&chunk);
-            writer.put(chunk).await?;
+            // A copy, so that the multipart parser's read buffer is not pinned by a chunk
+            // waiting in the upload buffer: otherwise every upload keeps megabytes alive.
+            writer.put(Bytes::copy_from_slice(&chunk)).await?;
         }
         if let Some(check) = &text_check {
             check

@@ -23,12 +23,13 @@ use uuid::Uuid;
 /// Where every attachment object lives, below the configured root or prefix.
 pub const ATTACHMENTS_PREFIX: &str = "attachments";
 
-/// Upload buffer for the local folder: small, so many concurrent uploads stay cheap in memory.
-const LOCAL_PART_BYTES: usize = 128 * 1024;
-/// S3 refuses multipart parts under 5 MiB (but the last one).
+/// Upload buffer for the local folder: small, so many concurrent uploads stay cheap in memory;
+/// one part in flight, since the disk is shared by all uploads anyway.
+const LOCAL_PART_BYTES: usize = 64 * 1024;
+const LOCAL_PARTS_IN_FLIGHT: usize = 1;
+/// S3 refuses multipart parts under 5 MiB (but the last one); two in flight hide the latency.
 const S3_PART_BYTES: usize = 5 * 1024 * 1024;
-/// Parts of one upload in flight at once.
-const PARTS_IN_FLIGHT: usize = 2;
+const S3_PARTS_IN_FLIGHT: usize = 2;
 
 /// S3 settings that are not part of the `s3://bucket/prefix` URL.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +44,7 @@ pub struct S3Options {
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     part_bytes: usize,
+    parts_in_flight: usize,
     description: String,
 }
 
@@ -68,6 +70,7 @@ impl Blobs {
             Ok(Self {
                 store: Arc::new(store),
                 part_bytes: LOCAL_PART_BYTES,
+                parts_in_flight: LOCAL_PARTS_IN_FLIGHT,
                 description: format!("local folder {}", root.display()),
             })
         } else if let Some(rest) = url.strip_prefix("s3://") {
@@ -94,12 +97,14 @@ impl Blobs {
             Ok(Self {
                 store,
                 part_bytes: S3_PART_BYTES,
+                parts_in_flight: S3_PARTS_IN_FLIGHT,
                 description: format!("S3 bucket {bucket}"),
             })
         } else if url == "memory://" || url == "memory:" {
             Ok(Self {
                 store: Arc::new(InMemory::new()),
                 part_bytes: LOCAL_PART_BYTES,
+                parts_in_flight: LOCAL_PARTS_IN_FLIGHT,
                 description: "memory (nothing survives a restart)".to_owned(),
             })
         } else {
@@ -126,7 +131,7 @@ impl Blobs {
     /// A streaming writer: buffered up to one part, multipart beyond that.
     pub fn writer(&self, key: Path) -> BufWriter {
         BufWriter::with_capacity(Arc::clone(&self.store), key, self.part_bytes)
-            .with_max_concurrency(PARTS_IN_FLIGHT)
+            .with_max_concurrency(self.parts_in_flight)
     }
 
     pub async fn get(&self, key: &str) -> object_store::Result<Bytes> {

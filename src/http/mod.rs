@@ -10,6 +10,7 @@ pub mod internal;
 pub mod openapi;
 mod public;
 pub mod rate_limit;
+pub mod serve;
 mod triage_view;
 
 use std::time::{Duration, Instant};

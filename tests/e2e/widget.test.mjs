@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import {
   PNG, SCREEN, SCREENSHOTS, UUID, WIDGET_DIR, activeElement, confirmationId, dialog, launchBrowser,
@@ -79,6 +80,22 @@ test('the service serves widget/ exactly as it is on disk, the demo page with a 
       `GET ${route} is not widget/${file} as on disk: the binary embeds an older copy; rebuild it (cargo build --bin feedbackd)`,
     );
     if (route === '/') assert.equal(r.headers.get('content-security-policy'), STRICT_CSP);
+  }
+});
+
+test('the widget stays small and uses none of the APIs it promises not to', () => {
+  const source = readFileSync(path.join(WIDGET_DIR, 'feedback.js'));
+  const gz = gzipSync(source, { level: 9 }).length;
+  assert.ok(gz <= 12 * 1024, `feedback.js is ${gz} bytes gzipped, over the 12 KB budget`);
+  const code = source.toString('utf8');
+  for (const banned of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function',
+    '.style.', "'style'", 'createElement(\'style\')', 'localStorage', 'sessionStorage', 'indexedDB', 'document.cookie',
+    'withCredentials = true', 'sendBeacon']) {
+    assert.ok(!code.includes(banned), `feedback.js uses ${banned}`);
+  }
+  for (const file of ['demo.html', 'demo.js', 'demo.css']) {
+    const text = readFileSync(path.join(WIDGET_DIR, file), 'utf8');
+    assert.ok(!/<script>|<style|\sstyle=|\son[a-z]+=/i.test(text), `${file} has inline script or style`);
   }
 });
 
@@ -361,6 +378,36 @@ test('more files than the limit: the extra ones are refused; a file can be remov
   const id = await confirmationId(page, 'bug');
   const names = stored(id).attachments.map((a) => a.filename);
   assert.deepEqual(names, files.map((f) => f.name).filter((n) => n !== 'shot-2.png').slice(0, limits.max_attachments - 1));
+  await page.context().close();
+});
+
+test('when the service’s limit is lower than the widget was told, its 413 is shown next to the attachments', async () => {
+  const page = await newPage(browser, svc);
+  const before = { s: count('submissions'), a: count('attachments') };
+  // The widget believes 50 MiB files are fine; the service (10 MiB) disagrees.
+  await page.route('**/api/v1/limits', (route) =>
+    route.fulfill({ json: { max_attachments: 5, max_attachment_bytes: 50 << 20, max_total_attachment_bytes: 100 << 20 } }),
+  );
+  await page.goto(svc.url + '/');
+  await page.locator('button[data-feedback-open="bug"]').click();
+  const d = dialog(page, 'bug');
+  await d.locator('textarea').fill('A long log.');
+  await d.locator('#fw-bug-attachment-hint').filter({ hasText: '50 MB each' }).waitFor();
+  await d.locator('input[type=file]').setInputFiles({ name: 'big.log', mimeType: 'text/plain', buffer: Buffer.alloc(11 << 20, 'a') });
+  assert.equal(await d.locator('.files li').count(), 1);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/feedback')),
+    d.locator('button[type=submit]').click(),
+  ]);
+  assert.equal(response.status(), 413);
+  const problem = await response.json();
+  assert.equal(problem.code, 'too_large');
+  const err = d.locator('#fw-bug-attachment-err');
+  await err.waitFor({ state: 'visible' });
+  const shown = (await err.innerText()).toLowerCase();
+  const expected = (problem.errors?.find((e) => e.field === 'attachment')?.message || problem.detail).toLowerCase();
+  assert.ok(shown.includes(expected), `"${shown}" shows "${expected}"`);
+  assert.deepEqual({ s: count('submissions'), a: count('attachments') }, before, 'nothing stored');
   await page.context().close();
 });
 

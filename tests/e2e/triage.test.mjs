@@ -1,0 +1,134 @@
+// The triage view in a real browser: a triager logs in, filters the queue by version and
+// browser, opens a submission, changes its status, downloads its file, adds a note; hostile
+// text in a submission is shown as text and runs nothing. On SQLite, and on PostgreSQL when
+// FEEDBACKD_TEST_DATABASE_URL names a server (a fresh database per run).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { BIN, PNG, SCREENSHOTS, launchBrowser, newPage, startService } from './helpers.mjs';
+
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const PASSWORD = 'a long triage password';
+const XSS_SUMMARY = '<img src=x onerror="window.__xss=1">';
+const XSS_MESSAGE = '<script>window.__xss=2</script> <img src=x onerror=window.__xss=3> javascript:window.__xss=4';
+
+let service;
+let browser;
+let pgServer;
+let pgDatabase;
+const ids = {};
+
+function freshPostgresDatabase() {
+  pgServer = process.env.FEEDBACKD_TEST_DATABASE_URL?.replace(/\/$/, '');
+  if (!pgServer) return {};
+  pgDatabase = `feedbackd_e2e_${randomUUID().replaceAll('-', '')}`;
+  execFileSync('psql', [`${pgServer}/postgres`, '-qc', `CREATE DATABASE ${pgDatabase}`]);
+  return { FEEDBACKD_DATABASE_URL: `${pgServer}/${pgDatabase}` };
+}
+
+async function submit(fields, file) {
+  const terms = await (await fetch(`${service.url}/api/v1/terms`)).json();
+  const form = new FormData();
+  const base = {
+    webapp_version: '6.4.2', server_version: '9.1.0', screen_resolution: '1920x1080',
+    url: 'https://mail.example.org/app', terms_version: terms.version, terms_accepted: 'true',
+  };
+  for (const [k, v] of Object.entries({ ...base, ...fields })) form.append(k, v);
+  if (file) form.append('attachment', new Blob([file]), 'screen.png');
+  const response = await fetch(`${service.url}/api/v1/feedback`, {
+    method: 'POST', body: form, headers: { 'user-agent': FIREFOX },
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return (await response.json()).id;
+}
+
+before(async () => {
+  const env = freshPostgresDatabase();
+  service = await startService({ env });
+  const added = spawnSync(BIN, ['user', 'add', 'tina', '--role', 'triager'], {
+    input: `${PASSWORD}\n`,
+    env: { ...process.env, ...env, FEEDBACKD_DATA_DIR: service.dir },
+    encoding: 'utf8',
+  });
+  assert.equal(added.status, 0, added.stderr);
+  ids.bug = await submit({ kind: 'bug', summary: 'Drafts lose their attachment', message: 'Saved a draft with a PDF; the PDF is gone.', webapp_version: '7.2.0' }, PNG);
+  ids.xss = await submit({ kind: 'bug', summary: XSS_SUMMARY, message: XSS_MESSAGE });
+  ids.idea = await submit({ kind: 'feature', summary: 'Dark mode', message: 'Please add a dark theme.' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await service?.stop();
+  if (pgDatabase) execFileSync('psql', [`${pgServer}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`]);
+});
+
+async function loggedIn() {
+  const page = await newPage(browser, service);
+  page.on('dialog', (d) => { page.dialogs = (page.dialogs || 0) + 1; d.dismiss(); });
+  await page.goto(`${service.url}/triage`);
+  assert.match(page.url(), /\/triage\/login$/, 'without a session the login is shown');
+  await page.getByLabel('Name').fill('tina');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${service.url}/triage`);
+  return page;
+}
+
+test('a triager finds a submission by version and browser, works it, downloads its file', async () => {
+  const page = await loggedIn();
+  await page.getByLabel('WebApp version').fill('7.2.0');
+  await page.getByLabel('Browser').fill('Firefox');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/webapp_version=7\.2\.0/);
+  const rows = page.locator('table.queue tbody tr');
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().innerText(), /Drafts lose their attachment/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-queue.png') });
+
+  await page.getByRole('link', { name: 'Drafts lose their attachment' }).click();
+  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}`);
+  assert.match(await page.locator('.message').first().innerText(), /the PDF is gone/);
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'screen.png' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'screen.png');
+  assert.deepEqual(readFileSync(await download.path()), PNG, 'the stored bytes come back');
+
+  await page.getByLabel('Status').selectOption('in_progress');
+  await page.getByLabel('Assignee').fill('tina');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(/notice=Saved/);
+  assert.equal(await page.locator('.meta .status').innerText(), 'in_progress');
+
+  await page.getByLabel('Add a private note').fill('Reproduced on staging with a 2 MB PDF.');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.waitForURL(/notice=Note/);
+  assert.match(await page.locator('article.note').innerText(), /Reproduced on staging/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-detail.png'), fullPage: true });
+
+  await page.goto(`${service.url}/triage?status=in_progress`);
+  assert.equal(await page.locator('table.queue tbody tr').count(), 1);
+  assert.deepEqual(await page.problems(), []);
+});
+
+test('hostile text is shown as text and runs nothing', async () => {
+  const page = await loggedIn();
+  await page.goto(`${service.url}/triage/feedback/${ids.xss}`);
+  assert.equal(await page.locator('h1').innerText(), XSS_SUMMARY, 'the summary is text');
+  assert.equal(await page.locator('.message').first().innerText(), XSS_MESSAGE, 'the message is text');
+  assert.equal(await page.locator('main img').count(), 0, 'no image element was injected');
+  assert.equal(await page.locator('main script').count(), 0, 'no script element was injected');
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'nothing ran');
+  await page.goto(`${service.url}/triage`);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'nothing ran in the queue either');
+  assert.equal(page.dialogs || 0, 0);
+  assert.deepEqual(await page.problems(), [], 'and nothing even tried (no CSP report)');
+});
