@@ -45,9 +45,10 @@ export function checkPrerequisites() {
 
 /**
  * Starts `feedbackd serve` in a fresh temporary data folder and resolves once it prints its
- * demo page URL. `origins` are the WebApp origins allowed by CORS.
+ * demo page URL. `origins` are the WebApp origins allowed by CORS; `env` adds or overrides
+ * variables (a PostgreSQL `FEEDBACKD_DATABASE_URL`, say).
  */
-export async function startService({ origins = [] } = {}) {
+export async function startService({ origins = [], env = {} } = {}) {
   checkPrerequisites();
   const dir = mkdtempSync(path.join(tmpdir(), 'feedbackd-e2e-'));
   const child = spawn(BIN, ['serve'], {
@@ -59,6 +60,7 @@ export async function startService({ origins = [] } = {}) {
       FEEDBACKD_ADMIN_LISTEN: '127.0.0.1:0',
       FEEDBACKD_ALLOWED_ORIGINS: origins.join(','),
       FEEDBACKD_RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
