@@ -351,6 +351,7 @@ progress{width:100%;margin:0 0 .5rem}
     const button = kind === 'feedback' ? 'send' : 'submit';
     const fields = {};
     let files = [];
+    let openedAt = Date.now();
     let busy = false;
 
     /** A labelled control with its hint and its error line, tied together for assistive technology. */
@@ -406,6 +407,9 @@ progress{width:100%;margin:0 0 .5rem}
     const name = h('input', { type: 'text', maxlength: 200, autocomplete: 'name' });
     const email = h('input', { type: 'email', maxlength: 254, autocomplete: 'email', spellcheck: 'false' });
     parts.push(field('contact_name', s.contact_name, name).wrap, field('contact_email', s.contact_email, email, s.contact_hint).wrap);
+    // A honeypot for form-filling bots: people never see it, so never fill it (spam signal).
+    const trapField = h('input', { name: 'website', hidden: true, tabindex: '-1', autocomplete: 'off', 'aria-hidden': 'true' });
+    parts.push(trapField);
 
     const termsNote = h('p', { id: id('terms'), text: s.terms_loading });
     const termsText = h('p', { class: 'text' });
@@ -531,6 +535,8 @@ progress{width:100%;margin:0 0 .5rem}
       out.button = button;
       add('contact_name', name.value.trim());
       add('contact_email', email.value.trim());
+      add('website', trapField.value);
+      out.form_ms = Math.max(0, Date.now() - openedAt); // spam signal: how long the form was open
       return out;
     }
 
@@ -638,6 +644,7 @@ progress{width:100%;margin:0 0 .5rem}
       });
       loadTerms().then(showTerms, () => (termsNote.textContent = s.terms_failed));
       loadLimits().then(hint, () => 0);
+      openedAt = Date.now();
       dlg.showModal();
       (summary || (rating && rating.querySelector('input')) || message).focus();
     }

@@ -119,11 +119,17 @@ impl Summary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message(String);
 
+/// Line breaks as `\n`, however the client sent them (multipart forms send `\r\n`).
+fn normalize_line_breaks(raw: &str) -> String {
+    raw.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 impl Message {
     pub const MAX_CHARS: usize = 10_000;
 
     pub fn parse(raw: &str) -> FieldResult<Self> {
-        let trimmed = raw.trim();
+        let normalized = normalize_line_breaks(raw);
+        let trimmed = normalized.trim();
         if trimmed.is_empty() {
             return Err(("empty", "must not be empty".into()));
         }

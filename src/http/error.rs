@@ -36,6 +36,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    #[error("origin not allowed")]
+    OriginNotAllowed,
     #[error("CSRF token missing or wrong")]
     CsrfFailed,
     #[error("too many login attempts")]
@@ -103,6 +105,11 @@ impl ApiError {
                 "Authentication required",
             ),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::OriginNotAllowed => (
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "Origin not allowed",
+            ),
             Self::CsrfFailed => (StatusCode::FORBIDDEN, "csrf_failed", "Forbidden"),
             Self::LoginThrottled => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -170,6 +177,10 @@ impl ApiError {
                 vec![],
             ),
             Self::Forbidden => ("Your role does not allow this.".into(), vec![]),
+            Self::OriginNotAllowed => (
+                "Feedback is accepted from the WebApp's own pages only.".into(),
+                vec![],
+            ),
             Self::CsrfFailed => (
                 "The form is stale; reload the page and try again.".into(),
                 vec![],

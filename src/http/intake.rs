@@ -49,6 +49,7 @@ struct Receipt<'a> {
         (status = 201, description = "Stored durably", body = crate::http::openapi::Receipt),
         (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 408, description = "The upload took too long", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A browser posted from an origin that is not the WebApp's", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many or too large files", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported body or attachment type", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
@@ -61,6 +62,7 @@ async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    check_origin(&state.settings.allowed_origins, &headers)?;
     if let Some(limiter) = &state.rate_limiter {
         limiter
             .check(&headers, peer)
@@ -248,6 +250,26 @@ fn submission_row(
             })
             .collect(),
         contact,
+    }
+}
+
+/// A browser names the page's origin on every POST. CORS alone only hides the answer from
+/// other sites; their forms could still post. So a request with an `Origin` must come from a
+/// configured WebApp origin or from this service itself (the demo page). Clients that are not
+/// browsers send no `Origin` and are not affected.
+fn check_origin(allowed: &[String], headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    if allowed.iter().any(|o| o == origin) {
+        return Ok(());
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
+        _ => Err(ApiError::OriginNotAllowed),
     }
 }
 

@@ -32,10 +32,7 @@ pub fn api_router() -> Router<AppState> {
 
 /// The widget's files, and the demo page when enabled.
 pub fn assets_router(demo_page: bool) -> Router<AppState> {
-    let router = Router::new().route(
-        "/widget/feedback.js",
-        get(|| async { asset(WIDGET_JS, "text/javascript; charset=utf-8") }),
-    );
+    let router = Router::new().route("/widget/feedback.js", get(widget_script));
     if !demo_page {
         return router;
     }
@@ -101,6 +98,16 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The widget, loadable cross-origin with `integrity=` (Subresource Integrity needs CORS).
+async fn widget_script() -> Response {
+    let mut response = asset(WIDGET_JS, "text/javascript; charset=utf-8");
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }
 
 async fn demo_page_html() -> Response {

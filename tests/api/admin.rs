@@ -249,3 +249,45 @@ async fn the_openapi_document_describes_every_route() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn browsers_post_only_from_the_webapp_or_the_service_itself() {
+    let app = spawn_app_with(|s| s.allowed_origins = vec!["https://mail.example.org".into()]).await;
+    let post = |origin: String| {
+        app.client
+            .post(app.url("/api/v1/feedback"))
+            .header("origin", origin)
+            .json(&app.valid_json())
+            .send()
+    };
+    problem(
+        post("https://evil.example".into()).await.unwrap(),
+        403,
+        "origin_not_allowed",
+    )
+    .await;
+    problem(
+        post("null".into()).await.unwrap(),
+        403,
+        "origin_not_allowed",
+    )
+    .await;
+    app.assert_nothing_stored().await;
+    assert_eq!(
+        post("https://mail.example.org".into())
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    assert_eq!(
+        post(format!("http://{}", app.addr)).await.unwrap().status(),
+        201,
+        "the demo page"
+    );
+    assert_eq!(
+        app.post_json(&app.valid_json()).await.status(),
+        201,
+        "no Origin: not a browser"
+    );
+}

@@ -113,7 +113,7 @@ test('on another origin under a strict CSP: both kinds of POST work, with no vio
   assert.match(posts[0].headers()['content-type'], /^multipart\/form-data/);
   assert.match(posts[1].headers()['content-type'], /^application\/json/);
   assert.deepEqual(Object.keys(JSON.parse(posts[1].postData())).sort(), [
-    'button', 'kind', 'message', 'rating', 'screen_resolution', 'server_version', 'terms_accepted',
+    'button', 'form_ms', 'kind', 'message', 'rating', 'screen_resolution', 'server_version', 'terms_accepted',
     'terms_version', 'url', 'webapp_version',
   ]);
   assert.deepEqual(withCookie, [], 'no API request carried a cookie');

@@ -15,6 +15,7 @@ import {
 const ALLOWED_FIELDS = new Set([
   'kind', 'summary', 'message', 'rating', 'webapp_version', 'server_version', 'screen_resolution',
   'url', 'terms_version', 'terms_accepted', 'button', 'contact_name', 'contact_email', 'attachment',
+  'website', 'form_ms', // spam signals, never stored
 ]);
 const DEMO_WEBAPP_VERSION = 'demo-6.4.0';
 const DEMO_SERVER_VERSION = 'demo-9.1.2';
