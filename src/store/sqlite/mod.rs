@@ -99,11 +99,14 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<WriteJob>) {
     }
 }
 
+/// `BEGIN IMMEDIATE`: take the write lock up front. A deferred transaction that reads first and
+/// then writes fails at once with `SQLITE_BUSY` when another process committed in between
+/// (several replicas on one file); an immediate one waits for the lock (busy timeout).
 async fn commit_batch(
     pool: &SqlitePool,
     batch: &[WriteJob],
 ) -> Result<Vec<Result<InsertOutcome, StoreError>>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let mut savepoint = (&mut tx).begin().await?;

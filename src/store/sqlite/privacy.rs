@@ -39,7 +39,7 @@ impl PrivacyStore for SqliteStore {
         audit: &AuditEntry,
     ) -> Result<Erased, StoreError> {
         let ids_json = ids_json(ids);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         insert_audit_row(&mut tx, audit).await?;
         let contacts_removed = sqlx::query(
             "DELETE FROM contacts WHERE submission_id IN (SELECT value FROM json_each(?))",

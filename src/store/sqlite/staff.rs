@@ -51,7 +51,7 @@ impl StaffStore for SqliteStore {
     }
 
     async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let updated = sqlx::query("UPDATE staff_users SET password_hash = ? WHERE name = ?")
             .bind(password_hash)
             .bind(name)
