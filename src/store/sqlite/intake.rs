@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
+use sqlx::{QueryBuilder, Row};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -25,88 +25,107 @@ pub(super) async fn stored_response(
         .await
 }
 
+/// Inserts submissions with all their rows: one multi-row statement per table, however many
+/// submissions there are (the group commit writes whole batches through this).
 pub(super) async fn insert_rows(
     conn: &mut SqliteConnection,
-    row: &SubmissionRow,
-    idempotency: Option<&IdempotencyRecord>,
+    batch: &[(&SubmissionRow, Option<&IdempotencyRecord>)],
 ) -> Result<(), sqlx::Error> {
-    let id = row.id.to_string();
-    sqlx::query(
+    let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO submissions (id, received_at, kind, status, summary, message, rating, \
          webapp_version, server_version, browser_brand, browser_version, screen_width, \
-         screen_height, page_url, labels, assignee, duplicate_of, fingerprint) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(row.received_at)
-    .bind(&row.kind)
-    .bind(&row.status)
-    .bind(&row.summary)
-    .bind(&row.message)
-    .bind(row.rating)
-    .bind(&row.webapp_version)
-    .bind(&row.server_version)
-    .bind(&row.browser_brand)
-    .bind(&row.browser_version)
-    .bind(row.screen_width)
-    .bind(row.screen_height)
-    .bind(&row.page_url)
-    .bind(labels_json(&row.labels))
-    .bind(&row.assignee)
-    .bind(row.duplicate_of.map(|id| id.to_string()))
-    .bind(&row.fingerprint)
-    .execute(&mut *conn)
-    .await?;
-    let terms = &row.terms;
-    sqlx::query(
+         screen_height, page_url, labels, assignee, duplicate_of, fingerprint) ",
+    );
+    qb.push_values(batch, |mut b, (row, _)| {
+        b.push_bind(row.id.to_string())
+            .push_bind(row.received_at)
+            .push_bind(row.kind.clone())
+            .push_bind(row.status.clone())
+            .push_bind(row.summary.clone())
+            .push_bind(row.message.clone())
+            .push_bind(row.rating)
+            .push_bind(row.webapp_version.clone())
+            .push_bind(row.server_version.clone())
+            .push_bind(row.browser_brand.clone())
+            .push_bind(row.browser_version.clone())
+            .push_bind(row.screen_width)
+            .push_bind(row.screen_height)
+            .push_bind(row.page_url.clone())
+            .push_bind(labels_json(&row.labels))
+            .push_bind(row.assignee.clone())
+            .push_bind(row.duplicate_of.map(|id| id.to_string()))
+            .push_bind(row.fingerprint.clone());
+    });
+    qb.build().execute(&mut *conn).await?;
+
+    let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO terms_acceptances (submission_id, terms_version, terms_sha256, widget, \
-         button, accepted_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&terms.version)
-    .bind(&terms.sha256)
-    .bind(&terms.widget)
-    .bind(&terms.button)
-    .bind(terms.accepted_at)
-    .execute(&mut *conn)
-    .await?;
-    for a in &row.attachments {
-        sqlx::query(
+         button, accepted_at) ",
+    );
+    qb.push_values(batch, |mut b, (row, _)| {
+        let terms = &row.terms;
+        b.push_bind(row.id.to_string())
+            .push_bind(terms.version.clone())
+            .push_bind(terms.sha256.clone())
+            .push_bind(terms.widget.clone())
+            .push_bind(terms.button.clone())
+            .push_bind(terms.accepted_at);
+    });
+    qb.build().execute(&mut *conn).await?;
+
+    let attachments: Vec<_> = batch
+        .iter()
+        .flat_map(|(row, _)| row.attachments.iter().map(move |a| (row.id, a)))
+        .collect();
+    if !attachments.is_empty() {
+        let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO attachments (submission_id, position, object_key, filename, \
-             content_type, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(a.position)
-        .bind(&a.object_key)
-        .bind(&a.filename)
-        .bind(&a.content_type)
-        .bind(a.size)
-        .bind(&a.sha256)
-        .execute(&mut *conn)
-        .await?;
+             content_type, size, sha256) ",
+        );
+        qb.push_values(attachments, |mut b, (id, a)| {
+            b.push_bind(id.to_string())
+                .push_bind(a.position)
+                .push_bind(a.object_key.clone())
+                .push_bind(a.filename.clone())
+                .push_bind(a.content_type.clone())
+                .push_bind(a.size)
+                .push_bind(a.sha256.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
     }
-    if let Some(contact) = &row.contact {
-        sqlx::query(
-            "INSERT INTO contacts (submission_id, blind_index, sealed, key_id) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&contact.blind_index)
-        .bind(&contact.sealed)
-        .bind(&contact.key_id)
-        .execute(&mut *conn)
-        .await?;
+
+    let contacts: Vec<_> = batch
+        .iter()
+        .filter_map(|(row, _)| row.contact.as_ref().map(|c| (row.id, c)))
+        .collect();
+    if !contacts.is_empty() {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO contacts (submission_id, blind_index, sealed, key_id) ",
+        );
+        qb.push_values(contacts, |mut b, (id, c)| {
+            b.push_bind(id.to_string())
+                .push_bind(c.blind_index.clone())
+                .push_bind(c.sealed.clone())
+                .push_bind(c.key_id.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
     }
-    if let Some(idem) = idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (key_hash, submission_id, response, created_at) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(&idem.key_hash)
-        .bind(&id)
-        .bind(&idem.response)
-        .bind(row.received_at)
-        .execute(&mut *conn)
-        .await?;
+
+    let keys: Vec<_> = batch
+        .iter()
+        .filter_map(|(row, idem)| idem.map(|i| (*row, i)))
+        .collect();
+    if !keys.is_empty() {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO idempotency_keys (key_hash, submission_id, response, created_at) ",
+        );
+        qb.push_values(keys, |mut b, (row, idem)| {
+            b.push_bind(idem.key_hash.clone())
+                .push_bind(row.id.to_string())
+                .push_bind(idem.response.clone())
+                .push_bind(row.received_at);
+        });
+        qb.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -159,8 +178,25 @@ fn submission_from_row(row: &SqliteRow) -> Result<SubmissionRow, sqlx::Error> {
 
 #[async_trait]
 impl IntakeStore for SqliteStore {
+    /// Migrates under an exclusive file lock beside the database, so that processes starting
+    /// together (two replicas, or `migrate` during `serve`) do not both apply a migration.
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.writer_pool).await?;
+        let lock = match &self.file {
+            Some(file) => {
+                let mut name = file.clone().into_os_string();
+                name.push(".migrate-lock");
+                let lock = std::fs::File::create(name).map_err(sqlx::Error::Io)?;
+                let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+                    .await
+                    .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+                    .map_err(sqlx::Error::Io)?;
+                Some(lock)
+            }
+            None => None,
+        };
+        let outcome = MIGRATOR.run(&self.writer_pool).await;
+        drop(lock);
+        outcome?;
         Ok(())
     }
 

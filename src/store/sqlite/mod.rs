@@ -41,6 +41,8 @@ struct WriteJob {
 }
 
 pub struct SqliteStore {
+    /// The database file, for the migration lock (`None` for an in-memory database).
+    file: Option<std::path::PathBuf>,
     pool: SqlitePool,
     writer_pool: SqlitePool,
     queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
@@ -55,7 +57,10 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let parsed = SqliteConnectOptions::from_str(url)?;
+        let file = Some(parsed.get_filename().to_path_buf())
+            .filter(|f| !f.as_os_str().is_empty() && f.as_os_str() != ":memory:");
+        let options = parsed
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -72,6 +77,7 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let writer = tokio::spawn(group_commit(writer_pool.clone(), rx));
         Ok(Self {
+            file,
             pool,
             writer_pool,
             queue: Mutex::new(Some(tx)),
@@ -83,7 +89,18 @@ impl SqliteStore {
 async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<WriteJob>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match commit_batch(&pool, &batch).await {
+        match commit_together(&pool, &batch).await {
+            Ok(()) => {
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Ok(InsertOutcome::Inserted));
+                }
+                continue;
+            }
+            Err(error) => {
+                tracing::debug!(error = %error, submissions = batch.len(), "batch failed; one by one");
+            }
+        }
+        match commit_one_by_one(&pool, &batch).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.reply.send(outcome);
@@ -99,10 +116,24 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<WriteJob>) {
     }
 }
 
+/// The fast path: the whole batch in one transaction with one statement per table.
+async fn commit_together(pool: &SqlitePool, batch: &[WriteJob]) -> Result<(), sqlx::Error> {
+    let rows: Vec<_> = batch
+        .iter()
+        .map(|j| (&j.row, j.idempotency.as_ref()))
+        .collect();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    insert_rows(&mut tx, &rows).await?;
+    tx.commit().await
+}
+
+/// The careful path: each submission in its own savepoint, so one failure fails alone, and an
+/// idempotency key taken by an earlier request answers with that request's response.
+///
 /// `BEGIN IMMEDIATE`: take the write lock up front. A deferred transaction that reads first and
 /// then writes fails at once with `SQLITE_BUSY` when another process committed in between
 /// (several replicas on one file); an immediate one waits for the lock (busy timeout).
-async fn commit_batch(
+async fn commit_one_by_one(
     pool: &SqlitePool,
     batch: &[WriteJob],
 ) -> Result<Vec<Result<InsertOutcome, StoreError>>, sqlx::Error> {
@@ -110,7 +141,7 @@ async fn commit_batch(
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let mut savepoint = (&mut tx).begin().await?;
-        match insert_rows(&mut savepoint, &job.row, job.idempotency.as_ref()).await {
+        match insert_rows(&mut savepoint, &[(&job.row, job.idempotency.as_ref())]).await {
             Ok(()) => {
                 savepoint.commit().await?;
                 outcomes.push(Ok(InsertOutcome::Inserted));
