@@ -37,6 +37,7 @@ pub struct App {
     pub metrics: Metrics,
     pub templates: minijinja::Environment<'static>,
     pub login_throttle: LoginThrottle,
+    pub status_counts: http::StatusCounts,
 }
 
 /// The shared state of the routers: one `App` behind an `Arc`.
@@ -131,6 +132,7 @@ impl Application {
             metrics: Metrics::new(),
             templates: http::templates(),
             login_throttle: LoginThrottle::default(),
+            status_counts: http::StatusCounts::default(),
             store,
             blobs,
             vault,

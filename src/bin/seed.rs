@@ -25,6 +25,10 @@
 //!
 //! Progress and timings go to stderr; stdout gets `key=value` lines a script can read
 //! (`webapp_version_current`, `webapp_version_year_old`, …).
+//!
+//! `seed --explain` inserts nothing: it reads SQL statements from stdin, one a line, and prints
+//! each one's plan (`EXPLAIN QUERY PLAN` with the SQLite built into feedbackd, or PostgreSQL's
+//! `EXPLAIN (ANALYZE, BUFFERS)`) and its median time over a few runs on a plain connection.
 
 use std::str::FromStr;
 use std::time::Instant;
@@ -33,7 +37,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::Parser;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Row};
 use uuid::Uuid;
 
 use feedbackd::app::Services;
@@ -45,8 +49,8 @@ use feedbackd::{Settings, triage};
 #[command(about = "Fill a feedbackd database with realistic submissions (benchmarks only)")]
 struct Args {
     /// Submissions generated in bulk.
-    #[arg(long)]
-    count: u64,
+    #[arg(long, required_unless_present = "explain")]
+    count: Option<u64>,
     /// An address whose submissions go through the real intake path (repeatable).
     #[arg(long = "target-email")]
     target_emails: Vec<String>,
@@ -56,6 +60,10 @@ struct Args {
     /// Rows per bulk transaction.
     #[arg(long, default_value_t = 50_000)]
     batch: u64,
+    /// Insert nothing: read SQL statements from stdin, one a line, and print each one's plan
+    /// (with feedbackd's own SQLite, or PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)`) and timing.
+    #[arg(long, conflicts_with = "count")]
+    explain: bool,
 }
 
 /// Days covered by the generated submissions, ending now.
@@ -685,12 +693,99 @@ fn target_row(
     })
 }
 
+/// Times of one query, run `RUNS` times on a plain connection like the service's.
+const RUNS: usize = 7;
+
+/// `--explain`: the plan of each statement on stdin, then its median and slowest time.
+async fn explain(url: &str) -> anyhow::Result<()> {
+    let statements: Vec<String> = std::io::stdin()
+        .lines()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    let sqlite = url.starts_with("sqlite:");
+    let mut sqlite_conn = None;
+    let mut pg_conn = None;
+    if sqlite {
+        sqlite_conn = Some(
+            SqliteConnectOptions::from_str(url)?
+                .read_only(true)
+                .connect()
+                .await?,
+        );
+    } else {
+        pg_conn = Some(PgConnection::connect(url).await?);
+    }
+    if let Some(conn) = sqlite_conn.as_mut() {
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(&mut *conn)
+            .await?;
+        println!("-- SQLite {version} (built into feedbackd), default connection settings");
+    }
+    for sql in statements {
+        println!("\n-- {sql}");
+        let mut times = Vec::with_capacity(RUNS);
+        let mut rows = 0;
+        if let Some(conn) = sqlite_conn.as_mut() {
+            // Rows of `EXPLAIN QUERY PLAN`: id, parent, notused, detail.
+            let plan = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(3)?)))
+                .collect::<Result<Vec<(i64, i64, String)>, sqlx::Error>>()?;
+            let mut depth = std::collections::HashMap::new();
+            for (id, parent, detail) in plan {
+                let d = depth.get(&parent).map_or(0, |d| d + 1);
+                depth.insert(id, d);
+                println!("{}{detail}", "  ".repeat(d));
+            }
+            for _ in 0..RUNS {
+                let start = Instant::now();
+                rows = sqlx::query(AssertSqlSafe(sql.clone()))
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .len();
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+        } else if let Some(conn) = pg_conn.as_mut() {
+            let plan: Vec<String> =
+                sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN (ANALYZE, BUFFERS) {sql}")))
+                    .fetch_all(&mut *conn)
+                    .await?;
+            for line in plan {
+                println!("{line}");
+            }
+            for _ in 0..RUNS {
+                let start = Instant::now();
+                rows = sqlx::query(AssertSqlSafe(sql.clone()))
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .len();
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "-- {rows} rows; {RUNS} runs: median {:.2} ms, slowest {:.2} ms",
+            times[RUNS / 2],
+            times[RUNS - 1]
+        );
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.batch > 0, "--batch must be positive");
     let settings = Settings::load(None)?;
     let url = settings.database_url();
+    if args.explain {
+        return explain(&url).await;
+    }
+    let count = args.count.context("--count is required")?;
     let began = Instant::now();
     let services = Services::open(&settings)
         .await
@@ -728,13 +823,13 @@ async fn main() -> anyhow::Result<()> {
 
     let loading = Instant::now();
     let mut a = 1;
-    while a <= args.count {
-        let b = (a + args.batch - 1).min(args.count);
-        bulk.batch(&parts, &line, (a, b, args.count)).await?;
+    while a <= count {
+        let b = (a + args.batch - 1).min(count);
+        bulk.batch(&parts, &line, (a, b, count)).await?;
         let secs = loading.elapsed().as_secs_f64();
         eprintln!(
             "seed: {b}/{} rows, {secs:.1} s, {:.0} rows/s",
-            args.count,
+            count,
             b as f64 / secs.max(1e-9)
         );
         a = b + 1;
@@ -764,8 +859,8 @@ async fn main() -> anyhow::Result<()> {
     eprintln!(
         "seed: {} bulk rows in {load_secs:.1} s ({:.0} rows/s), {inserted} target submissions \
          in {target_secs:.1} s, {finish} in {finish_secs:.1} s, {:.1} s in all",
-        args.count,
-        args.count as f64 / load_secs.max(1e-9),
+        count,
+        count as f64 / load_secs.max(1e-9),
         began.elapsed().as_secs_f64()
     );
     for (table, n) in &counts {

@@ -29,7 +29,7 @@ use crate::app::AppState;
 use error::ProblemCode;
 
 pub use intake::IDEMPOTENCY_WINDOW_HOURS;
-pub use triage_view::templates;
+pub use triage_view::{StatusCounts, templates};
 
 /// The public listener's routes.
 pub fn public_router(state: AppState) -> Router {

@@ -77,7 +77,7 @@ pub enum InsertOutcome {
 pub type TableCounts = Vec<(&'static str, i64)>;
 
 /// Which submissions a queue page shows. Every field narrows; `None` means any.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct QueueFilter {
     pub kind: Option<String>,
     pub status: Option<String>,

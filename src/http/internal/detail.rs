@@ -272,6 +272,7 @@ pub async fn apply(
         .update_triage(ids, patch)
         .await
         .map_err(ApiError::storage)?;
+    state.status_counts.clear();
     if updated < ids.len() as u64 {
         return Err(ApiError::NotFound);
     }

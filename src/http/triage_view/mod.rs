@@ -2,7 +2,10 @@
 //! no script at all, a strict Content-Security-Policy, sessions in the database with a
 //! `SameSite=Strict; HttpOnly` cookie, and a CSRF token in every state-changing form.
 
+mod counts;
 mod pages;
+
+pub use counts::StatusCounts;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

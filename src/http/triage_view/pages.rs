@@ -242,8 +242,8 @@ pub async fn queue(
     };
     let request = query.parse().map_err(ApiError::Validation)?;
     let counts = state
-        .store
-        .status_counts(&request.filter)
+        .status_counts
+        .get(state.store.as_ref(), &request.filter)
         .await
         .map_err(ApiError::storage)?;
     let counts: Vec<minijinja::Value> = Status::ALL

@@ -111,8 +111,10 @@ impl TriageStore for PostgresStore {
                 .push_bind(cursor.id)
                 .push(")");
         }
-        qb.push(" ORDER BY s.received_at DESC, s.id DESC LIMIT ")
-            .push_bind(i64::from(limit));
+        // A literal limit (a number the caller bounded), so the planner knows the page is small.
+        qb.push(format!(
+            " ORDER BY s.received_at DESC, s.id DESC LIMIT {limit}"
+        ));
         let rows = qb.build().fetch_all(&self.pool).await?;
         Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
     }
