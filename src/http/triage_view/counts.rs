@@ -22,10 +22,10 @@ impl StatusCounts {
     pub async fn get(&self, store: &dyn Store, filter: &QueueFilter) -> Result<Counts, StoreError> {
         let mut key = filter.clone();
         key.status = None;
-        if let Some((at, counts)) = self.0.lock().expect("counts lock").get(&key) {
-            if at.elapsed() < FRESH_FOR {
-                return Ok(counts.clone());
-            }
+        if let Some((at, counts)) = self.0.lock().expect("counts lock").get(&key)
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(counts.clone());
         }
         let counts = store.status_counts(&key).await?;
         let mut cache = self.0.lock().expect("counts lock");
