@@ -19,6 +19,14 @@ struct Served {
     announced: Vec<String>,
 }
 
+impl Drop for Served {
+    /// A failing test must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
     let stderr_file = data_dir.join("stderr.log");
     let mut command = Command::new(BIN);

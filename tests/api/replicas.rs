@@ -47,6 +47,14 @@ fn start(env: &[(String, String)], dir: &std::path::Path, n: usize) -> Replica {
     Replica { child, base, log }
 }
 
+impl Drop for Replica {
+    /// A failing test must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// (start, end) of each housekeeping pass in a replica's log, in microseconds.
 fn passes(log: &std::path::Path) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
