@@ -203,9 +203,9 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 }
 
 async fn privacy(settings: &Settings, command: PrivacyCommand) -> anyhow::Result<()> {
-    let application = app::Services::open(settings).await?;
-    let outcome = privacy_command(&application, command).await;
-    application.store.close().await;
+    let services = app::Services::open(settings).await?;
+    let outcome = privacy_command(&services, command).await;
+    services.store.close().await;
     outcome
 }
 

@@ -4,6 +4,7 @@
 
 mod counts;
 mod pages;
+mod privacy;
 
 pub use counts::StatusCounts;
 
@@ -54,7 +55,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/triage/privacy",
-            get(pages::privacy_page).post(pages::privacy_action),
+            get(privacy::privacy_page).post(privacy::privacy_action),
         )
         .route("/triage/static/triage.css", get(stylesheet))
 }

@@ -11,24 +11,23 @@ use uuid::Uuid;
 
 use super::VIEW_CSP;
 use crate::app::AppState;
-use crate::domain::{ContactEmail, Role, Status, parse_label, parse_staff_name};
+use crate::domain::{Role, Status, parse_label, parse_staff_name};
 use crate::http::auth::{SESSION_COOKIE, ViewStaff, cookie};
 use crate::http::error::ApiError;
 use crate::http::internal::query::ListQuery;
 use crate::http::internal::{ItemView, detail, download, queue_page};
-use crate::privacy::requests;
 use crate::staff::{self, Staff, Via};
-use crate::store::{EraseScope, TriagePatch};
+use crate::store::TriagePatch;
 
 /// The fields of a submitted HTML form, repeated names kept.
-struct FormFields(Vec<(String, String)>);
+pub(super) struct FormFields(Vec<(String, String)>);
 
 impl FormFields {
-    fn parse(body: &[u8]) -> Self {
+    pub(super) fn parse(body: &[u8]) -> Self {
         Self(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -43,7 +42,11 @@ impl FormFields {
     }
 }
 
-fn page(state: &AppState, template: &str, ctx: minijinja::Value) -> Result<Response, ApiError> {
+pub(super) fn page(
+    state: &AppState,
+    template: &str,
+    ctx: minijinja::Value,
+) -> Result<Response, ApiError> {
     let html = state
         .templates
         .get_template(template)
@@ -66,7 +69,7 @@ fn page(state: &AppState, template: &str, ctx: minijinja::Value) -> Result<Respo
     Ok(response)
 }
 
-fn csrf_of(staff: &Staff) -> &str {
+pub(super) fn csrf_of(staff: &Staff) -> &str {
     match &staff.via {
         Via::Session { csrf_token } => csrf_token,
         Via::Token => "",
@@ -74,7 +77,7 @@ fn csrf_of(staff: &Staff) -> &str {
 }
 
 /// A form's CSRF token must equal the session's.
-fn check_csrf(staff: &Staff, form: &FormFields) -> Result<(), ApiError> {
+pub(super) fn check_csrf(staff: &Staff, form: &FormFields) -> Result<(), ApiError> {
     let expected = csrf_of(staff);
     match form.get("csrf") {
         Some(sent) if !expected.is_empty() && sent == expected => Ok(()),
@@ -82,7 +85,7 @@ fn check_csrf(staff: &Staff, form: &FormFields) -> Result<(), ApiError> {
     }
 }
 
-fn staff_ctx(staff: &Staff) -> minijinja::Value {
+pub(super) fn staff_ctx(staff: &Staff) -> minijinja::Value {
     context! { name => staff.name, role => staff.role.as_str() }
 }
 
@@ -460,100 +463,7 @@ pub async fn attachment(
     download::attachment(&state, parse_id(&id)?, n, q.inline.is_some()).await
 }
 
-pub async fn privacy_page(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-) -> Result<Response, ApiError> {
-    require_webmaster(&staff)?;
-    page(
-        &state,
-        "privacy.html",
-        context! {
-            staff => staff_ctx(&staff), csrf => csrf_of(&staff), found => (),
-        },
-    )
-}
-
-/// Find, export or erase what is tied to an address; the address travels in the form body only.
-pub async fn privacy_action(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    require_webmaster(&staff)?;
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let email = form.get("email").unwrap_or_default().trim().to_owned();
-    let render =
-        |found: Option<Vec<Uuid>>, report: Option<requests::ErasureReport>, error: Option<&str>| {
-            page(
-                &state,
-                "privacy.html",
-                context! {
-                    staff => staff_ctx(&staff), csrf => csrf_of(&staff), email => email,
-                    found => found, report => report, error => error,
-                },
-            )
-        };
-    if !matches!(ContactEmail::parse(&email), Ok(Some(_))) {
-        return render(None, None, Some("Enter a valid e-mail address."));
-    }
-    let store = state.store.as_ref();
-    let actor = staff.actor();
-    let failed = |e: requests::PrivacyError| match e {
-        requests::PrivacyError::Store(e) => ApiError::storage(e),
-        requests::PrivacyError::Open(e) => ApiError::Internal(e.into()),
-    };
-    match form.get("action").unwrap_or("find") {
-        "export" => {
-            let export = requests::export(store, &state.vault, &email, &actor)
-                .await
-                .map_err(failed)?;
-            let json =
-                serde_json::to_string_pretty(&export).map_err(|e| ApiError::Internal(e.into()))?;
-            Ok((
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        HeaderValue::from_static("attachment; filename=\"feedbackd-export.json\""),
-                    ),
-                    (
-                        header::CACHE_CONTROL,
-                        HeaderValue::from_static("private, no-store"),
-                    ),
-                ],
-                json,
-            )
-                .into_response())
-        }
-        action @ ("erase_contact" | "erase_everything") => {
-            if form.get("confirm") != Some("yes") {
-                return render(None, None, Some("Confirm that you checked the request."));
-            }
-            let scope = if action == "erase_contact" {
-                EraseScope::Contact
-            } else {
-                EraseScope::Everything
-            };
-            let report = requests::erase(store, &state.blobs, &state.vault, &email, scope, &actor)
-                .await
-                .map_err(failed)?;
-            render(None, Some(report), None)
-        }
-        _ => {
-            let (_, found) = requests::find(store, &state.vault, &email)
-                .await
-                .map_err(ApiError::storage)?;
-            render(Some(found), None, None)
-        }
-    }
-}
-
-fn require_webmaster(staff: &Staff) -> Result<(), ApiError> {
+pub(super) fn require_webmaster(staff: &Staff) -> Result<(), ApiError> {
     if staff.role.includes(Role::Webmaster) {
         Ok(())
     } else {
