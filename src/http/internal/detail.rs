@@ -126,8 +126,14 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, A
                 None,
             )
             .await?;
-            let opened = state.vault.open(id, &sealed.sealed);
-            Some(opened.map_err(|e| ApiError::Internal(e.into()))?)
+            match state.vault.open(id, &sealed.sealed) {
+                Ok(opened) => Some(opened),
+                Err(error) => {
+                    // Sealed with another key (a lost or rotated key): the rest is still shown.
+                    tracing::warn!(submission = %id, key_id = %sealed.key_id, error = %error, "contact details cannot be opened");
+                    None
+                }
+            }
         }
     };
     let notes = state.store.notes(id).await.map_err(ApiError::storage)?;

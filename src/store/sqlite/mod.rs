@@ -65,7 +65,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Gather planner statistics where they are missing or stale: without them SQLite
+            // may pick a broad filter's index over a narrow one (seconds among a million rows).
+            .optimize_on_close(true, None)
+            .pragma("optimize", "0x10002");
         let pool = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.clone())
