@@ -176,7 +176,8 @@ impl Application {
             let _ = rx.wait_for(|stop| *stop).await;
         };
 
-        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let replica = uuid::Uuid::new_v4().to_string();
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone(), replica.clone()));
         let public = http::serve::serve(
             self.public,
             http::public_router(self.state.clone()),
@@ -189,6 +190,10 @@ impl Application {
         );
         tokio::join!(public, admin);
         housekeeping.abort();
+        // A pass stopped half-way must not keep the other replicas (or our restart) waiting.
+        if let Err(error) = self.state.store.release_lease(HOUSEKEEPING, &replica).await {
+            tracing::warn!(error = ?error, "releasing the housekeeping lease failed");
+        }
         self.state.store.close().await;
         Ok(())
     }
@@ -201,9 +206,8 @@ const HOUSEKEEPING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
 /// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, idle
 /// rate-limit entries. With several replicas on one database, a lease lets one run each pass.
-async fn housekeeping(state: AppState) {
+async fn housekeeping(state: AppState, holder: String) {
     let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
-    let holder = uuid::Uuid::new_v4().to_string();
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;

@@ -112,10 +112,6 @@ impl Blobs {
         }
     }
 
-    pub fn description(&self) -> &str {
-        &self.description
-    }
-
     pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
     }
