@@ -204,8 +204,8 @@ const HOUSEKEEPING: &str = "housekeeping";
 const HOUSEKEEPING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
-/// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, idle
-/// rate-limit entries. With several replicas on one database, a lease lets one run each pass.
+/// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, the planner's
+/// statistics (SQLite), idle rate-limit entries. With several replicas on one database, a lease lets one run each pass.
 async fn housekeeping(state: AppState, holder: String) {
     let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
     let mut ticker = tokio::time::interval(interval);
@@ -260,6 +260,9 @@ async fn housekeeping_pass(state: &AppState) {
         Ok(0) => {}
         Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
         Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
+    }
+    if let Err(error) = store.refresh_planner_statistics().await {
+        tracing::warn!(error = ?error, "refreshing the planner's statistics failed");
     }
     let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
     if let Err(error) = store.prune_idempotency_keys(expired).await {

@@ -21,7 +21,7 @@
 //!    (`Store::insert_submission`, contact sealed by the service's `ContactVault`), so that
 //!    export and erasure of those addresses work for real;
 //! 3. checkpoints the SQLite WAL, or runs `VACUUM (ANALYZE)` on PostgreSQL (what autovacuum
-//!    would do after such a load; SQLite gets no `ANALYZE`, as the service never runs one).
+//!    would do after such a load; SQLite is analyzed by the service's housekeeping pass).
 //!
 //! Progress and timings go to stderr; stdout gets `key=value` lines a script can read
 //! (`webapp_version_current`, `webapp_version_year_old`, …).

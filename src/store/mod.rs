@@ -60,6 +60,8 @@ pub trait IntakeStore {
     /// Which of `keys` an attachment row still references.
     async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;
     async fn prune_idempotency_keys(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Keeps the query planner's statistics fresh enough to choose the right index.
+    async fn refresh_planner_statistics(&self) -> Result<(), StoreError>;
     async fn table_counts(&self) -> Result<TableCounts, StoreError>;
     /// Stops background writers after the work in flight, so nothing acknowledged is lost.
     async fn close(&self);

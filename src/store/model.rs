@@ -92,6 +92,35 @@ pub struct QueueFilter {
     pub text: Option<String>,
 }
 
+impl QueueFilter {
+    /// Whether the database keeps this filter's counts per status as they change: it narrows
+    /// by kind at most (its status aside, as counts are per status), so
+    /// [`TriageStore::status_counts`](super::TriageStore::status_counts) reads a few kept rows
+    /// instead of counting every match.
+    pub fn counts_are_kept(&self) -> bool {
+        let Self {
+            kind: _,
+            status: _,
+            label,
+            assignee,
+            webapp_version,
+            server_version,
+            browser,
+            received_from,
+            received_before,
+            text,
+        } = self;
+        label.is_none()
+            && assignee.is_none()
+            && webapp_version.is_none()
+            && server_version.is_none()
+            && browser.is_none()
+            && received_from.is_none()
+            && received_before.is_none()
+            && text.is_none()
+    }
+}
+
 /// The position after the last item of a page (newest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueCursor {

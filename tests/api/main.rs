@@ -9,6 +9,7 @@ mod helpers;
 
 mod admin;
 mod attachments;
+mod counts;
 mod idempotency;
 mod intake_json;
 mod internal;

@@ -1,7 +1,8 @@
-//! Counts per status for the queue page, kept for a few seconds. Counting a filter's matches
-//! per status reads every matching row (a million, unfiltered); the list itself reads one page.
-//! So the counts may lag behind new submissions by up to [`FRESH_FOR`]; a triage change made
-//! through this service clears them at once.
+//! Counts per status for the queue page. Unfiltered or by kind, the database keeps them as
+//! they change ([`QueueFilter::counts_are_kept`]) and they are read afresh for every page.
+//! Any other filter's counts read every matching row (hundreds of thousands for a broad
+//! one), so they are kept here for a few seconds: they may lag behind new submissions by up to
+//! [`FRESH_FOR`], and a triage change made through this service clears them at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,6 +23,9 @@ impl StatusCounts {
     pub async fn get(&self, store: &dyn Store, filter: &QueueFilter) -> Result<Counts, StoreError> {
         let mut key = filter.clone();
         key.status = None;
+        if key.counts_are_kept() {
+            return store.status_counts(&key).await;
+        }
         if let Some((at, counts)) = self.0.lock().expect("counts lock").get(&key)
             && at.elapsed() < FRESH_FOR
         {

@@ -254,6 +254,11 @@ impl IntakeStore for PostgresStore {
         Ok(done.rows_affected())
     }
 
+    /// PostgreSQL's autovacuum keeps the statistics up to date.
+    async fn refresh_planner_statistics(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn table_counts(&self) -> Result<TableCounts, StoreError> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM terms_acceptances), \

@@ -125,6 +125,16 @@ impl TriageStore for PostgresStore {
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        if filter.counts_are_kept() {
+            let rows = sqlx::query(
+                "SELECT status, SUM(n)::BIGINT FROM submission_status_counts \
+                 WHERE $1::TEXT IS NULL OR kind = $1 GROUP BY status HAVING SUM(n) <> 0 ORDER BY status",
+            )
+            .bind(filter.kind.as_deref())
+            .fetch_all(&self.pool)
+            .await?;
+            return Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect());
+        }
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT s.status, COUNT(*) FROM submissions s WHERE true",
         );

@@ -65,11 +65,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // Gather planner statistics where they are missing or stale: without them SQLite
-            // may pick a broad filter's index over a narrow one (seconds among a million rows).
-            .optimize_on_close(true, None)
-            .pragma("optimize", "0x10002");
+            // No `PRAGMA optimize` here: its sampled `ANALYZE` (at most ~2,000 rows an index)
+            // saw one value per index and rated every filter alike; see
+            // `refresh_planner_statistics`.
+            .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.clone())

@@ -1,0 +1,88 @@
+//! Counts per status: those the database keeps (all submissions, or one kind) agree with
+//! counting the submissions themselves, through intake, triage changes and erasure.
+
+use chrono::{DateTime, Utc};
+use feedbackd::store::{AuditEntry, EraseScope, QueueFilter, TriagePatch};
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// The kept counts and the counted ones for `kind` (any kind when `None`), sorted by status.
+async fn kept_and_counted(app: &TestApp, kind: Option<&str>) -> [Vec<(String, i64)>; 2] {
+    let kept = QueueFilter {
+        kind: kind.map(str::to_owned),
+        ..QueueFilter::default()
+    };
+    assert!(kept.counts_are_kept());
+    // A date filter that matches everything forces the counting path.
+    let counted = QueueFilter {
+        received_from: Some(DateTime::UNIX_EPOCH),
+        ..kept.clone()
+    };
+    assert!(!counted.counts_are_kept());
+    let store = app.state.store.as_ref();
+    let mut kept = store.status_counts(&kept).await.unwrap();
+    let mut counted = store.status_counts(&counted).await.unwrap();
+    kept.sort();
+    counted.sort();
+    [kept, counted]
+}
+
+async fn assert_counts(app: &TestApp, expected_all: &[(&str, i64)]) {
+    for kind in [None, Some("bug"), Some("feature"), Some("feedback")] {
+        let [kept, counted] = kept_and_counted(app, kind).await;
+        assert_eq!(kept, counted, "kind {kind:?}");
+    }
+    let [all, _] = kept_and_counted(app, None).await;
+    let expected: Vec<(String, i64)> = expected_all
+        .iter()
+        .map(|(status, n)| ((*status).to_owned(), *n))
+        .collect();
+    assert_eq!(all, expected);
+}
+
+#[tokio::test]
+async fn kept_counts_follow_intake_triage_and_erasure() {
+    let app = spawn_app().await;
+    assert_counts(&app, &[]).await;
+
+    let mut ids = Vec::new();
+    for kind in ["bug", "bug", "bug", "feature", "feedback"] {
+        let mut body = app.valid_json();
+        body["kind"] = json!(kind);
+        if kind != "feedback" {
+            // A rating belongs to the Feedback? window only.
+            body.as_object_mut().unwrap().remove("rating");
+        }
+        ids.push(app.submit(&body).await);
+    }
+    assert_counts(&app, &[("new", 5)]).await;
+
+    let store = app.state.store.as_ref();
+    let close = TriagePatch {
+        status: Some("done".to_owned()),
+        ..TriagePatch::default()
+    };
+    assert_eq!(store.update_triage(&ids[1..4], &close).await.unwrap(), 3);
+    // Changes that leave the status alone leave the counts alone.
+    let relabel = TriagePatch {
+        labels: Some(vec!["ui".to_owned()]),
+        ..TriagePatch::default()
+    };
+    store.update_triage(&ids, &relabel).await.unwrap();
+    assert_counts(&app, &[("done", 3), ("new", 2)]).await;
+
+    let audit = AuditEntry {
+        at: Utc::now(),
+        actor: "test".to_owned(),
+        action: "privacy_erase_everything".to_owned(),
+        submission_id: None,
+        blind_index: None,
+        detail: None,
+    };
+    store
+        .erase(&ids[2..5], EraseScope::Everything, &audit)
+        .await
+        .unwrap();
+    assert_counts(&app, &[("done", 1), ("new", 1)]).await;
+}
