@@ -178,7 +178,7 @@ def main():
         measure(
             view,
             "Q1c",
-            "GET /triage (HTML first page with counts per status, as cached by the view)",
+            "GET /triage (HTML first page with its counts per status, kept by the database)",
             30,
             lambda i: ("GET", "/triage", None),
             html_check,
@@ -203,7 +203,8 @@ def main():
         )
     )
 
-    # The view keeps its counts per status for a while and forgets them on any triage change:
+    # The view keeps a filter's counts per status for a while and forgets them on any triage
+    # change (the unfiltered counts are kept by the database, and read afresh every time):
     # the two pages again, each right after a change (an untimed PATCH through the API), so
     # that every timed request counts afresh, as the first view after a triager's change does.
     # One without contact details: a change answers with the submission, contact opened, and
@@ -233,7 +234,7 @@ def main():
         measure(
             view,
             "Q1c-cold",
-            "GET /triage right after a triage change (counts not cached)",
+            "GET /triage right after a triage change (kept counts, read afresh)",
             30,
             after_change("/triage"),
             html_check,
@@ -245,7 +246,7 @@ def main():
             view,
             "Q1d-cold",
             f"GET /triage?browser=Firefox&webapp_version={args.current_version} "
-            "right after a triage change (counts not cached)",
+            "right after a triage change (counts not cached: counted afresh)",
             30,
             after_change(f"/triage?browser=Firefox&webapp_version={args.current_version}"),
             html_check,
