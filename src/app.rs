@@ -205,7 +205,8 @@ const HOUSEKEEPING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
 /// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, the planner's
-/// statistics (SQLite), idle rate-limit entries. With several replicas on one database, a lease lets one run each pass.
+/// statistics (SQLite), idle rate-limit entries. With several replicas on one database, a lease
+/// lets one run each pass.
 async fn housekeeping(state: AppState, holder: String) {
     let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
     let mut ticker = tokio::time::interval(interval);

@@ -2,10 +2,10 @@
 //! writer task that commits concurrent submissions together.
 //!
 //! Group commit: requests queue on a channel; the writer takes everything waiting (up to
-//! [`MAX_BATCH`]), writes each submission inside its own savepoint, and commits once. While one
+//! [`MAX_BATCH`]), writes them with one statement per table, and commits once. While one
 //! commit is being fsynced the next batch gathers, so under load many requests share an fsync,
-//! and a single request is never delayed waiting for company. A failing submission rolls back
-//! to its savepoint alone.
+//! and a single request is never delayed waiting for company. When a batch fails, it is
+//! written again with a savepoint per submission, so a failing submission fails alone.
 
 mod intake;
 mod privacy;
