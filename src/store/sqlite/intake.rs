@@ -317,8 +317,10 @@ impl IntakeStore for SqliteStore {
     /// therefore analyzed in full when they never were or the number of submissions has grown
     /// by half or shrunk by a third since. `ANALYZE` holds the write lock while it reads, and
     /// from a cold disk that took about 5 s an index at 1,000,000 rows, all that time stalling
-    /// intake. So each index is first read through without any lock, which brings its pages
-    /// into memory, and only then analyzed: 0.04–0.25 s of lock an index.
+    /// intake. So every index is first read through without any lock, which brings its pages
+    /// into memory, and only then analyzed: 0.04–0.25 s of lock an index. A connection plans
+    /// with the statistics it loaded when it opened, so each reader connection is then told to
+    /// load them again.
     async fn refresh_planner_statistics(&self) -> Result<(), StoreError> {
         let (rows, has_statistics): (i64, bool) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM submissions), \
@@ -336,25 +338,41 @@ impl IntakeStore for SqliteStore {
         // The first number of a `stat` is the table's row count at the time.
         let analyzed_rows = analyzed.and_then(|stat| stat.split(' ').next()?.parse().ok());
         if statistics_are_stale(rows, analyzed_rows) {
+            let mut conn = self.pool.acquire().await?;
             // The first column is NULL for an index on an expression: nothing to read through.
             let indexes: Vec<(String, Option<String>)> = sqlx::query_as(
                 "SELECT l.name, i.name FROM pragma_index_list('submissions') AS l \
                  JOIN pragma_index_info(l.name) AS i ON i.seqno = 0 ORDER BY l.name",
             )
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?;
             for (index, first_column) in &indexes {
-                let index = quote_identifier(index);
-                if let Some(column) = first_column.as_deref().map(quote_identifier) {
-                    let read_through =
-                        format!("SELECT SUM({column} IS NULL) FROM submissions INDEXED BY {index}");
+                if let Some(column) = first_column {
+                    let read_through = format!(
+                        "SELECT SUM({} IS NULL) FROM submissions INDEXED BY {}",
+                        quote_identifier(column),
+                        quote_identifier(index)
+                    );
                     sqlx::query(AssertSqlSafe(read_through))
-                        .execute(&self.pool)
+                        .execute(&mut *conn)
                         .await?;
                 }
-                sqlx::query(AssertSqlSafe(format!("ANALYZE {index}")))
-                    .execute(&self.pool)
+            }
+            for (index, _) in &indexes {
+                let analyze = format!("ANALYZE {}", quote_identifier(index));
+                sqlx::query(AssertSqlSafe(analyze))
+                    .execute(&mut *conn)
                     .await?;
+            }
+            drop(conn);
+            // Holding each connection until all have reloaded, so that every one is reached.
+            let mut reloaded = Vec::new();
+            for _ in 0..self.pool.options().get_max_connections() {
+                let mut conn = self.pool.acquire().await?;
+                sqlx::query("ANALYZE sqlite_schema")
+                    .execute(&mut *conn)
+                    .await?;
+                reloaded.push(conn);
             }
             tracing::info!(
                 rows,
