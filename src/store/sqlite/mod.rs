@@ -10,6 +10,7 @@
 mod intake;
 mod privacy;
 mod staff;
+mod statistics;
 mod triage;
 
 use std::str::FromStr;
