@@ -17,4 +17,5 @@ mod operations;
 mod privacy;
 mod process;
 mod replicas;
+mod statistics;
 mod triage_view;
