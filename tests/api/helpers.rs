@@ -256,3 +256,16 @@ impl TestApp {
         receipt["id"].as_str().unwrap().parse().unwrap()
     }
 }
+
+/// The current terms version of the service at `base` (for tests that run it as a process).
+pub async fn terms_version(client: &reqwest::Client, base: &str) -> String {
+    let terms: Value = client
+        .get(format!("{base}/api/v1/terms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    terms["version"].as_str().unwrap().to_owned()
+}

@@ -9,6 +9,8 @@ use std::time::Duration;
 use feedbackd::store;
 use serde_json::{Value, json};
 
+use crate::helpers::terms_version;
+
 const BIN: &str = env!("CARGO_BIN_EXE_feedbackd");
 
 struct Served {
@@ -99,17 +101,10 @@ async fn submit(base: &str) -> Value {
         .user_agent("SECRET-AGENT-7f3a/1.0")
         .build()
         .unwrap();
-    let terms: Value = client
-        .get(format!("{base}/api/v1/terms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let terms_version = terms_version(&client, base).await;
     let response = client
         .post(format!("{base}/api/v1/feedback"))
-        .json(&submission(terms["version"].as_str().unwrap()))
+        .json(&submission(&terms_version))
         .send()
         .await
         .unwrap();
@@ -366,14 +361,7 @@ async fn a_fresh_install_prints_a_one_time_admin_password() {
 
 async fn submit_with_contact(base: &str, email: &str) -> Value {
     let client = reqwest::Client::new();
-    let terms: Value = client
-        .get(format!("{base}/api/v1/terms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let terms_version = terms_version(&client, base).await;
     let form = reqwest::multipart::Form::new()
         .text("kind", "bug")
         .text("message", "please look at this")
@@ -381,10 +369,7 @@ async fn submit_with_contact(base: &str, email: &str) -> Value {
         .text("server_version", "2")
         .text("screen_resolution", "800x600")
         .text("url", "https://mail.example.org/")
-        .text(
-            "terms_version",
-            terms["version"].as_str().unwrap().to_owned(),
-        )
+        .text("terms_version", terms_version)
         .text("terms_accepted", "true")
         .text("contact_email", email.to_owned())
         .part(

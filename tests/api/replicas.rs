@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::helpers::test_settings;
+use crate::helpers::{terms_version, test_settings};
 
 const BIN: &str = env!("CARGO_BIN_EXE_feedbackd");
 
@@ -102,14 +102,7 @@ async fn two_replicas_share_one_database_and_one_store() {
     let mut replicas = [a, b];
 
     let client = reqwest::Client::new();
-    let terms: Value = client
-        .get(format!("{}/api/v1/terms", replicas[0].base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let terms_version = terms_version(&client, &replicas[0].base).await;
     let requests = (0..40).map(|i| {
         let base = &replicas[i % 2].base;
         let form = reqwest::multipart::Form::new()
@@ -119,10 +112,7 @@ async fn two_replicas_share_one_database_and_one_store() {
             .text("server_version", "2")
             .text("screen_resolution", "800x600")
             .text("url", "https://mail.example.org/")
-            .text(
-                "terms_version",
-                terms["version"].as_str().unwrap().to_owned(),
-            )
+            .text("terms_version", terms_version.clone())
             .text("terms_accepted", "true")
             .text("contact_email", format!("person{i}@example.org"))
             .part(
