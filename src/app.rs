@@ -16,11 +16,12 @@ use crate::attachments::Limits;
 use crate::blobs::{Blobs, S3Options, sweeper};
 use crate::config::Settings;
 use crate::domain::Terms;
+use crate::http::client::ClientKeyer;
 use crate::http::rate_limit::ClientRateLimiter;
 use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
 use crate::metrics::Metrics;
 use crate::privacy::{ContactKeys, ContactVault, requests};
-use crate::staff::LoginThrottle;
+use crate::staff::LoginGuard;
 use crate::store::{self, Store};
 use crate::useragent;
 
@@ -34,9 +35,11 @@ pub struct App {
     pub vault: ContactVault,
     pub limits: Limits,
     pub rate_limiter: Option<ClientRateLimiter>,
+    /// Who a request comes from, for per-client limits.
+    pub client_keyer: ClientKeyer,
     pub metrics: Metrics,
     pub templates: minijinja::Environment<'static>,
-    pub login_throttle: LoginThrottle,
+    pub login_guard: LoginGuard,
     pub status_counts: http::StatusCounts,
 }
 
@@ -127,11 +130,11 @@ impl Application {
             rate_limiter: ClientRateLimiter::new(
                 settings.rate_limit_per_minute,
                 settings.rate_limit_burst,
-                settings.trust_forwarded_for,
             ),
+            client_keyer: ClientKeyer::new(settings.trusted_proxy_hops()),
             metrics: Metrics::new(),
             templates: http::templates(),
-            login_throttle: LoginThrottle::default(),
+            login_guard: LoginGuard::default(),
             status_counts: http::StatusCounts::default(),
             store,
             blobs,
@@ -205,7 +208,7 @@ const HOUSEKEEPING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
 /// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, the planner's
-/// statistics (SQLite), idle rate-limit entries. With several replicas on one database, a lease
+/// statistics (SQLite), idle rate-limit and login-throttle entries. With several replicas on one database, a lease
 /// lets one run each pass.
 async fn housekeeping(state: AppState, holder: String) {
     let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
@@ -215,6 +218,7 @@ async fn housekeeping(state: AppState, holder: String) {
         if let Some(limiter) = &state.rate_limiter {
             limiter.forget_idle();
         }
+        state.login_guard.forget_idle();
         let lease_until = chrono::Utc::now() + HOUSEKEEPING_LEASE;
         match state
             .store

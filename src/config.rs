@@ -53,7 +53,11 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     /// Submissions a client may send in a burst before the per-minute rate applies.
     pub rate_limit_burst: u32,
-    /// Key rate limits on the last `X-Forwarded-For` entry, the address a trusted proxy saw.
+    /// How many proxies you run in front of the service, each appending the address it saw to
+    /// `X-Forwarded-For`; per-client limits key on the entry this many from the right. 0: the
+    /// header is ignored and the peer address counts.
+    pub trusted_proxy_hops: usize,
+    /// Deprecated: `true` means `trusted_proxy_hops = 1`.
     pub trust_forwarded_for: bool,
     /// Longest a public request may take, upload included.
     pub request_timeout_secs: u64,
@@ -104,6 +108,7 @@ impl Default for Settings {
             max_total_attachment_bytes: limits.max_total_attachment_bytes,
             rate_limit_per_minute: 30,
             rate_limit_burst: 10,
+            trusted_proxy_hops: 0,
             trust_forwarded_for: false,
             request_timeout_secs: 120,
             orphan_grace_secs: 3600,
@@ -165,6 +170,14 @@ impl Settings {
         self.storage_url
             .clone()
             .unwrap_or_else(|| format!("file://{}", self.data_dir.join("blobs").display()))
+    }
+
+    /// Trusted proxy hops, honouring the deprecated `trust_forwarded_for`.
+    pub fn trusted_proxy_hops(&self) -> usize {
+        match (self.trusted_proxy_hops, self.trust_forwarded_for) {
+            (0, true) => 1,
+            (hops, _) => hops,
+        }
     }
 
     pub fn limits(&self) -> Limits {

@@ -35,8 +35,9 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Exactly `bug`, `feature` or `feedback`: enumerated values are never trimmed.
     pub fn parse(raw: &str) -> FieldResult<Self> {
-        match raw.trim() {
+        match raw {
             "bug" => Ok(Self::Bug),
             "feature" => Ok(Self::Feature),
             "feedback" => Ok(Self::Feedback),
@@ -69,8 +70,9 @@ pub enum Button {
 }
 
 impl Button {
+    /// Exactly `submit` or `send`.
     pub fn parse(raw: &str) -> FieldResult<Self> {
-        match raw.trim() {
+        match raw {
             "submit" => Ok(Self::Submit),
             "send" => Ok(Self::Send),
             _ => Err(("invalid", "must be submit or send".into())),
@@ -156,9 +158,10 @@ impl Message {
 pub struct Rating(u8);
 
 impl Rating {
+    /// Exactly one digit from 1 to 5 (a JSON number, or its text in a multipart form).
     pub fn parse(raw: &str) -> FieldResult<Self> {
-        match raw.trim().parse::<u8>() {
-            Ok(n @ 1..=5) => Ok(Self(n)),
+        match raw.as_bytes() {
+            [digit @ b'1'..=b'5'] => Ok(Self(digit - b'0')),
             _ => Err(("out_of_range", "must be an integer from 1 to 5".into())),
         }
     }
@@ -409,8 +412,20 @@ mod tests {
     #[test]
     fn rating_only_one_to_five() {
         assert_eq!(Rating::parse("5").map(Rating::get), Ok(5));
-        for bad in ["0", "6", "2.5", "x", "-1"] {
-            assert!(Rating::parse(bad).is_err(), "{bad}");
+        for bad in ["0", "6", "2.5", "x", "-1", " 3", "3 ", "03", "+3", "3.0"] {
+            assert!(Rating::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn enumerated_values_are_matched_exactly() {
+        assert_eq!(Kind::parse("bug"), Ok(Kind::Bug));
+        for bad in [" bug", "bug ", "Bug", "BUG", "bug\n"] {
+            assert!(Kind::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Button::parse("send"), Ok(Button::Send));
+        for bad in [" send", "Send", "submit\t"] {
+            assert!(Button::parse(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -128,6 +128,24 @@ impl ValidationErrors {
     }
 }
 
+/// The JSON type a field's value must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Text,
+    Integer,
+    Boolean,
+}
+
+impl Expect {
+    fn description(self) -> &'static str {
+        match self {
+            Self::Text => "must be a string",
+            Self::Integer => "must be a whole number",
+            Self::Boolean => "must be true",
+        }
+    }
+}
+
 struct Collector<'a> {
     raw: &'a RawForm,
     errors: Vec<FieldError>,
@@ -138,21 +156,26 @@ impl Collector<'_> {
         self.errors.push(FieldError::new(field, code, message));
     }
 
-    /// The text of a field: `None` when absent; an error is recorded for a non-text value.
-    fn text(&mut self, field: &str) -> Option<String> {
+    /// The text of a field: `None` when absent; an error is recorded for a value of another
+    /// JSON type than `expect` allows (a multipart form sends every value as text).
+    fn value(&mut self, field: &str, expect: Expect) -> Option<String> {
         let value = self.raw.fields.iter().find(|(name, _)| name == field)?;
-        match &value.1 {
-            RawValue::Text(s) | RawValue::Number(s) => Some(s.clone()),
-            RawValue::Bool(b) => Some(b.to_string()),
-            RawValue::WrongType => {
-                self.fail(field, "invalid_type", "must be a string");
-                None
-            }
-            RawValue::Oversized => {
+        match (&value.1, expect) {
+            (RawValue::Text(s), _) | (RawValue::Number(s), Expect::Integer) => Some(s.clone()),
+            (RawValue::Bool(b), Expect::Boolean) => Some(b.to_string()),
+            (RawValue::Oversized, _) => {
                 self.fail(field, "too_long", "is far longer than allowed");
                 None
             }
+            (RawValue::Number(_) | RawValue::Bool(_) | RawValue::WrongType, _) => {
+                self.fail(field, "invalid_type", expect.description());
+                None
+            }
         }
+    }
+
+    fn text(&mut self, field: &str) -> Option<String> {
+        self.value(field, Expect::Text)
     }
 
     fn required<T>(
@@ -160,7 +183,16 @@ impl Collector<'_> {
         field: &str,
         parse: impl FnOnce(&str) -> Result<T, (&'static str, String)>,
     ) -> Option<T> {
-        match self.text(field) {
+        self.required_as(field, Expect::Text, parse)
+    }
+
+    fn required_as<T>(
+        &mut self,
+        field: &str,
+        expect: Expect,
+        parse: impl FnOnce(&str) -> Result<T, (&'static str, String)>,
+    ) -> Option<T> {
+        match self.value(field, expect) {
             None if self.errors.iter().any(|e| e.field == field) => None,
             None => {
                 self.fail(field, "required", "is required");
@@ -213,7 +245,7 @@ impl Submission {
         let kind = c.required("kind", Kind::parse);
         let summary = c.optional("summary", Summary::parse);
         let message = c.required("message", Message::parse);
-        let rating = match c.text("rating").filter(|r| !r.trim().is_empty()) {
+        let rating = match c.value("rating", Expect::Integer).filter(|r| !r.is_empty()) {
             None => None,
             Some(_) if kind.is_some_and(|k| k != Kind::Feedback) => {
                 c.fail(
@@ -239,7 +271,7 @@ impl Submission {
                 ))
             }
         });
-        c.required("terms_accepted", |v| match v.trim() {
+        c.required_as("terms_accepted", Expect::Boolean, |v| match v {
             "true" => Ok(()),
             _ => Err(("must_be_true", "the terms must be accepted".to_owned())),
         });
@@ -247,13 +279,19 @@ impl Submission {
         let name = c.optional("contact_name", ContactName::parse);
         let email = c.optional("contact_email", ContactEmail::parse);
         let honeypot_filled = c.text("website").is_some_and(|w| !w.trim().is_empty());
-        let fill_ms = c.optional("form_ms", |v| match v.trim().parse::<u64>() {
-            Ok(ms) if ms <= MAX_FORM_MS => Ok(Some(ms)),
-            _ => Err((
-                "out_of_range",
-                "must be a whole number of milliseconds".to_owned(),
-            )),
-        });
+        let fill_ms = c
+            .value("form_ms", Expect::Integer)
+            .and_then(|v| match v.parse::<u64>() {
+                Ok(ms) if ms <= MAX_FORM_MS => Some(ms),
+                _ => {
+                    c.fail(
+                        "form_ms",
+                        "out_of_range",
+                        "must be a whole number of milliseconds",
+                    );
+                    None
+                }
+            });
 
         let errors = c.errors;
         match (
@@ -364,6 +402,44 @@ mod tests {
             );
         }
         assert_eq!(err.code(), "unknown_field");
+    }
+
+    #[test]
+    fn json_values_must_have_the_type_of_their_field() {
+        let terms = Terms::new("v1", "t");
+        let mut raw = form(&valid());
+        raw.fields
+            .retain(|(n, _)| n != "message" && n != "rating" && n != "terms_accepted");
+        raw.push("message", RawValue::Number("123".into()));
+        raw.push("rating", RawValue::Number("4".into()));
+        raw.push("terms_accepted", RawValue::Bool(true));
+        raw.push("summary", RawValue::Bool(true));
+        let err = Submission::parse(&raw, &terms, browser()).unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            [("summary", "invalid_type"), ("message", "invalid_type")]
+        );
+    }
+
+    #[test]
+    fn enumerated_values_are_not_trimmed() {
+        let terms = Terms::new("v1", "t");
+        for (field, value) in [
+            ("kind", " feedback"),
+            ("rating", " 3"),
+            ("button", "send "),
+            ("terms_accepted", " true"),
+        ] {
+            let mut raw = form(&valid());
+            raw.fields.retain(|(n, _)| n != field);
+            raw.push(field, RawValue::Text(value.into()));
+            let err = Submission::parse(&raw, &terms, browser()).unwrap_err();
+            assert!(
+                err.0.iter().any(|e| e.field == field),
+                "{field}={value:?} was accepted"
+            );
+        }
     }
 
     #[test]

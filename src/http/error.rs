@@ -22,6 +22,12 @@ pub enum ApiError {
     TooLarge(FieldError),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("unsupported content encoding")]
+    UnsupportedEncoding,
+    #[error("idempotency key reused with other content")]
+    IdempotencyKeyReused,
+    #[error("too many requests in flight")]
+    Overloaded,
     #[error("attachment type not allowed")]
     AttachmentTypeNotAllowed,
     #[error("validation failed")]
@@ -40,8 +46,6 @@ pub enum ApiError {
     OriginNotAllowed,
     #[error("CSRF token missing or wrong")]
     CsrfFailed,
-    #[error("too many login attempts")]
-    LoginThrottled,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request timed out")]
@@ -52,6 +56,8 @@ pub enum ApiError {
 
 /// Seconds a client is asked to wait after a 503.
 const STORAGE_RETRY_AFTER_SECS: u64 = 5;
+/// Seconds a client is asked to wait when the intake memory budget is spent.
+const OVERLOADED_RETRY_AFTER_SECS: u64 = 2;
 
 #[derive(Serialize)]
 struct Problem<'a> {
@@ -78,6 +84,17 @@ impl ApiError {
                 "unsupported_media_type",
                 "Unsupported media type",
             ),
+            Self::UnsupportedEncoding => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported content encoding",
+            ),
+            Self::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused",
+            ),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "Too busy"),
             Self::AttachmentTypeNotAllowed => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "attachment_type_not_allowed",
@@ -111,11 +128,6 @@ impl ApiError {
                 "Origin not allowed",
             ),
             Self::CsrfFailed => (StatusCode::FORBIDDEN, "csrf_failed", "Forbidden"),
-            Self::LoginThrottled => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many login attempts",
-            ),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -149,6 +161,22 @@ impl ApiError {
             ),
             Self::UnsupportedMediaType => (
                 "Send application/json, or multipart/form-data with attachments.".into(),
+                vec![],
+            ),
+            Self::UnsupportedEncoding => (
+                "The body's Content-Encoding is not supported; send it uncompressed.".into(),
+                vec![],
+            ),
+            Self::IdempotencyKeyReused => (
+                "This Idempotency-Key was used for a different submission; use a new key.".into(),
+                vec![FieldError::new(
+                    "Idempotency-Key",
+                    "idempotency_key_reused",
+                    "was already used for other content",
+                )],
+            ),
+            Self::Overloaded => (
+                "The service is busy receiving other requests; retry shortly.".into(),
                 vec![],
             ),
             Self::AttachmentTypeNotAllowed => (
@@ -185,10 +213,6 @@ impl ApiError {
                 "The form is stale; reload the page and try again.".into(),
                 vec![],
             ),
-            Self::LoginThrottled => (
-                "Too many attempts for this account; wait a minute.".into(),
-                vec![],
-            ),
             Self::MethodNotAllowed => ("This route does not take that method.".into(), vec![]),
             Self::Timeout => ("The request took too long to arrive.".into(), vec![]),
             Self::Internal(_) => ("Something went wrong on our side.".into(), vec![]),
@@ -196,8 +220,10 @@ impl ApiError {
     }
 }
 
+/// Whole seconds to wait, rounded up and at least 1: `Retry-After: 0` would invite an
+/// immediate retry that is refused again.
 fn retry_secs(wait: &Duration) -> u64 {
-    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl IntoResponse for ApiError {
@@ -211,8 +237,8 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match &self {
             Self::RateLimited(wait) => Some(retry_secs(wait)),
-            Self::LoginThrottled => Some(60),
             Self::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
+            Self::Overloaded => Some(OVERLOADED_RETRY_AFTER_SECS),
             _ => None,
         };
         let (detail, errors) = self.detail_and_errors();
@@ -262,4 +288,17 @@ pub async fn problem_for_bare_errors(
         problem.headers_mut().insert(header::ALLOW, allow.clone());
     }
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_whole_seconds_and_never_zero() {
+        assert_eq!(retry_secs(&Duration::ZERO), 1);
+        assert_eq!(retry_secs(&Duration::from_millis(1)), 1);
+        assert_eq!(retry_secs(&Duration::from_millis(1001)), 2);
+        assert_eq!(retry_secs(&Duration::from_secs(3)), 3);
+    }
 }

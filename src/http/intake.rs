@@ -65,7 +65,7 @@ async fn submit(
     check_origin(&state.settings.allowed_origins, &headers)?;
     if let Some(limiter) = &state.rate_limiter {
         limiter
-            .check(&headers, peer)
+            .check(state.client_keyer.key(&headers, peer))
             .map_err(ApiError::RateLimited)?;
     }
     let idempotency_key = idempotency_key_hash(&headers)?;
@@ -163,6 +163,15 @@ async fn read_body(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
+    // A body in an encoding we do not decode would be parsed as if it were plain.
+    let encoded = headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"));
+    if encoded {
+        return Err(ApiError::UnsupportedEncoding);
+    }
     let declared_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -4,6 +4,7 @@
 mod admin;
 pub mod auth;
 mod body;
+pub mod client;
 pub mod error;
 mod intake;
 pub mod internal;

@@ -1,7 +1,9 @@
 //! Staff identity: accounts with argon2id password hashes, server-side sessions, API tokens
-//! (stored as SHA-256 hashes: they are long random secrets), and login throttling.
+//! (stored as SHA-256 hashes: they are long random secrets), and logins behind [`LoginGuard`].
 
-use std::num::NonZeroU32;
+pub mod login;
+
+use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -9,11 +11,11 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{Role, parse_staff_name};
 use crate::store::{Store, StoreError};
+pub use login::{LoginGuard, Refusal};
 
 /// Shortest password accepted for a staff account.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -169,21 +171,45 @@ pub async fn by_session(store: &dyn Store, session: &str) -> Result<Option<Staff
         }))
 }
 
-/// Checks a password and opens a session; returns the session secret for the cookie.
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum Login {
+    /// The secret of the new session, for the cookie.
+    Session(String),
+    /// Wrong name or password (or a name that cannot exist).
+    Wrong,
+    /// Refused before the password was checked.
+    Refused(Refusal),
+}
+
+/// Checks a password behind the [`LoginGuard`] and opens a session.
 pub async fn log_in(
     store: &dyn Store,
+    guard: &LoginGuard,
+    client: IpAddr,
     name: &str,
     password: &str,
     lifetime: Duration,
-) -> Result<Option<String>, StoreError> {
-    let Some(user) = store.staff(name.trim()).await? else {
-        // Same work for unknown names, so timing does not reveal which names exist.
-        let _ = verify_password(DUMMY_HASH.as_str(), password);
-        return Ok(None);
-    };
-    if !verify_password(&user.password_hash, password) {
-        return Ok(None);
+) -> Result<Login, StoreError> {
+    if let Err(refusal) = guard.admit_client(client) {
+        return Ok(Login::Refused(refusal));
     }
+    let Some(name) = parse_staff_name(name) else {
+        return Ok(Login::Wrong);
+    };
+    if let Err(refusal) = guard.admit_name(&name) {
+        return Ok(Login::Refused(refusal));
+    }
+    let user = store.staff(&name).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    match guard.verify(hash, password).await {
+        Err(refusal) => return Ok(Login::Refused(refusal)),
+        Ok(false) => return Ok(Login::Wrong),
+        Ok(true) => {}
+    }
+    let Some(user) = user else {
+        return Ok(Login::Wrong);
+    };
     let session = random_secret();
     store
         .insert_session(
@@ -193,30 +219,11 @@ pub async fn log_in(
             Utc::now() + lifetime,
         )
         .await?;
-    Ok(Some(session))
+    Ok(Login::Session(session))
 }
 
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
-
-/// Failed logins allowed per account name before it must wait (5 a minute, in memory).
-#[derive(Debug)]
-pub struct LoginThrottle(DefaultKeyedRateLimiter<String>);
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self(RateLimiter::keyed(Quota::per_minute(
-            NonZeroU32::new(5).expect("5 > 0"),
-        )))
-    }
-}
-
-impl LoginThrottle {
-    /// Whether another attempt for this name is allowed now.
-    pub fn allow(&self, name: &str) -> bool {
-        self.0.check_key(&name.trim().to_lowercase()).is_ok()
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -228,13 +235,5 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password(&hash, "correct horse battery"));
         assert!(!verify_password(&hash, "wrong"));
-    }
-
-    #[test]
-    fn throttle_after_five() {
-        let throttle = LoginThrottle::default();
-        assert!((0..5).all(|_| throttle.allow("ann")));
-        assert!(!throttle.allow("ANN "));
-        assert!(throttle.allow("bob"));
     }
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod admin;
 mod attachments;
 mod counts;
+mod edge;
 mod idempotency;
 mod intake_json;
 mod internal;

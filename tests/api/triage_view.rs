@@ -155,7 +155,10 @@ async fn wrong_passwords_are_refused_and_throttled() {
         .send()
         .await
         .unwrap();
-    problem(throttled, 429, "rate_limited").await;
+    assert_eq!(throttled.status(), 429, "the right password waits too");
+    assert!(throttled.headers().contains_key("retry-after"));
+    let page = throttled.text().await.unwrap();
+    assert!(page.contains("Too many login attempts"), "{page}");
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! The triage view's handlers.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Duration;
@@ -119,28 +121,45 @@ pub async fn login_page(
 
 pub async fn log_in(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let form = FormFields::parse(&body);
     let name = form.get("name").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default();
-    if !state.login_throttle.allow(&name) {
-        return Err(ApiError::LoginThrottled);
-    }
+    let client = state.client_keyer.key(&headers, peer);
     let lifetime = Duration::hours(i64::try_from(state.settings.session_hours).unwrap_or(12));
-    let session = staff::log_in(state.store.as_ref(), &name, password, lifetime)
-        .await
-        .map_err(ApiError::storage)?;
-    let Some(session) = session else {
-        tracing::info!("failed staff login");
-        let mut response = page(
-            &state,
-            "login.html",
-            context! { name => name, error => "Wrong name or password." },
-        )?;
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        return Ok(response);
+    let login = staff::log_in(
+        state.store.as_ref(),
+        &state.login_guard,
+        client,
+        &name,
+        password,
+        lifetime,
+    )
+    .await
+    .map_err(ApiError::storage)?;
+    let session = match login {
+        staff::Login::Session(session) => session,
+        staff::Login::Wrong => {
+            tracing::info!("failed staff login");
+            return login_refused(&state, &name, StatusCode::UNAUTHORIZED, None);
+        }
+        staff::Login::Refused(refusal) => {
+            let (status, wait) = match refusal {
+                staff::Refusal::Throttled(wait) => (StatusCode::TOO_MANY_REQUESTS, wait),
+                staff::Refusal::Busy => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    std::time::Duration::from_secs(staff::login::BUSY_RETRY_SECS),
+                ),
+            };
+            tracing::info!(
+                status = status.as_u16(),
+                "staff login refused before the password check"
+            );
+            return login_refused(&state, &name, status, Some(wait));
+        }
     };
     let secure = state.settings.secure_cookies
         || headers
@@ -156,6 +175,38 @@ pub async fn log_in(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.into()))?,
     );
+    Ok(response)
+}
+
+/// The login page again, with why the attempt failed; a refusal says when to retry, in the
+/// page and in `Retry-After`.
+fn login_refused(
+    state: &AppState,
+    name: &str,
+    status: StatusCode,
+    wait: Option<std::time::Duration>,
+) -> Result<Response, ApiError> {
+    let retry_secs = wait.map(|w| (w.as_secs() + u64::from(w.subsec_nanos() > 0)).max(1));
+    let error = match (status, retry_secs) {
+        (StatusCode::TOO_MANY_REQUESTS, Some(secs)) => {
+            format!("Too many login attempts. Try again in {secs} s.")
+        }
+        (StatusCode::SERVICE_UNAVAILABLE, Some(secs)) => {
+            format!("The service is busy. Try again in {secs} s.")
+        }
+        _ => "Wrong name or password.".to_owned(),
+    };
+    let mut response = page(
+        state,
+        "login.html",
+        context! { name => name, error => error },
+    )?;
+    *response.status_mut() = status;
+    if let Some(secs) = retry_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     Ok(response)
 }
 

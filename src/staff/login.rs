@@ -1,0 +1,156 @@
+//! Staff logins under attack. The login form is the one place where an anonymous client can
+//! make the service do expensive work (argon2id takes tens of milliseconds of a core), so every
+//! attempt passes, in this order and before any password work:
+//!
+//! 1. a per-client limit (the same client key as intake), so one client cannot flood;
+//! 2. the name's syntax, so a flood of random names costs nothing and grows no map;
+//! 3. a per-name limit, so a distributed guess at one account is slow;
+//! 4. a small semaphore in front of the hashing, which runs on the blocking pool: the async
+//!    workers never hash, so intake keeps its latency whatever the login traffic; when the
+//!    hashing slots stay busy for [`QUEUE_WAIT`], the attempt is refused as busy at once.
+//!
+//! Both maps are in memory, per replica, and pruned by housekeeping.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+
+use super::{DUMMY_HASH, verify_password};
+
+/// Login attempts one client may make per minute (burst and rate).
+const PER_CLIENT_PER_MINUTE: u32 = 10;
+/// Attempts one account name may receive per minute, from anywhere.
+const PER_NAME_PER_MINUTE: u32 = 5;
+/// Password checks running at once: the machine's cores are for intake too.
+const HASHING_SLOTS: usize = 2;
+/// Longest an attempt waits for a hashing slot before it is refused as busy.
+const QUEUE_WAIT: Duration = Duration::from_millis(250);
+/// Seconds a refused-as-busy client is asked to wait.
+pub const BUSY_RETRY_SECS: u64 = 2;
+
+/// Why an attempt was refused before its password was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many attempts from this client or for this name; retry after the duration.
+    Throttled(Duration),
+    /// Every hashing slot is taken; retry shortly.
+    Busy,
+}
+
+/// The gate in front of password checks.
+#[derive(Debug)]
+pub struct LoginGuard {
+    per_client: DefaultKeyedRateLimiter<IpAddr>,
+    per_name: DefaultKeyedRateLimiter<String>,
+    hashing: Semaphore,
+}
+
+impl Default for LoginGuard {
+    fn default() -> Self {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_client: RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE)),
+            per_name: RateLimiter::keyed(quota(PER_NAME_PER_MINUTE)),
+            hashing: Semaphore::new(HASHING_SLOTS),
+        }
+    }
+}
+
+fn wait(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Refusal {
+    Refusal::Throttled(not_until.wait_time_from(DefaultClock::default().now()))
+}
+
+impl LoginGuard {
+    /// Counts an attempt from `client`; call before anything else is done for it.
+    pub fn admit_client(&self, client: IpAddr) -> Result<(), Refusal> {
+        self.per_client.check_key(&client).map_err(wait)
+    }
+
+    /// Counts an attempt at `name`, which must already be a valid staff name.
+    pub fn admit_name(&self, name: &str) -> Result<(), Refusal> {
+        self.per_name.check_key(&name.to_lowercase()).map_err(wait)
+    }
+
+    /// Checks `password` against `hash` (or against a dummy hash when the account does not
+    /// exist, so timing does not tell which names exist) on the blocking pool.
+    pub async fn verify(&self, hash: Option<String>, password: &str) -> Result<bool, Refusal> {
+        let permit = tokio::time::timeout(QUEUE_WAIT, self.hashing.acquire())
+            .await
+            .map_err(|_| Refusal::Busy)?
+            .map_err(|_| Refusal::Busy)?;
+        let password = password.to_owned();
+        let outcome = tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => verify_password(&hash, &password),
+            None => {
+                let _ = verify_password(DUMMY_HASH.as_str(), &password);
+                false
+            }
+        })
+        .await;
+        drop(permit);
+        Ok(outcome.unwrap_or(false))
+    }
+
+    /// Forgets clients and names that are back at a full allowance.
+    pub fn forget_idle(&self) {
+        self.per_client.retain_recent();
+        self.per_name.retain_recent();
+    }
+
+    /// Clients and names remembered (for tests of the pruning).
+    pub fn remembered(&self) -> usize {
+        self.per_client.len() + self.per_name.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn clients_and_names_are_limited_separately() {
+        let guard = LoginGuard::default();
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!((0..PER_CLIENT_PER_MINUTE).all(|_| guard.admit_client(client).is_ok()));
+        assert!(matches!(
+            guard.admit_client(client),
+            Err(Refusal::Throttled(_))
+        ));
+        assert!(guard.admit_client("192.0.2.2".parse().unwrap()).is_ok());
+
+        assert!((0..PER_NAME_PER_MINUTE).all(|_| guard.admit_name("ann").is_ok()));
+        assert!(
+            guard.admit_name("ANN").is_err(),
+            "names are case-insensitive"
+        );
+        assert!(guard.admit_name("bob").is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_beyond_its_slots_is_refused_quickly() {
+        let guard = Arc::new(LoginGuard::default());
+        let hash = super::super::hash_password("correct horse battery").unwrap();
+        assert_eq!(
+            guard
+                .verify(Some(hash.clone()), "correct horse battery")
+                .await,
+            Ok(true)
+        );
+        assert_eq!(guard.verify(None, "anything").await, Ok(false));
+
+        // Hold every slot: the next attempt waits QUEUE_WAIT at most, then is refused.
+        let held = guard
+            .hashing
+            .acquire_many(HASHING_SLOTS as u32)
+            .await
+            .unwrap();
+        assert_eq!(guard.verify(Some(hash), "x").await, Err(Refusal::Busy));
+        drop(held);
+    }
+}

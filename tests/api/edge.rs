@@ -1,0 +1,164 @@
+//! The public edge as an attacker meets it: login floods, forged `X-Forwarded-For`, loose
+//! JSON types and enumerations, unknown content encodings.
+
+use serde_json::json;
+
+use crate::helpers::{has_error, problem, spawn_app, spawn_app_with};
+
+async fn login(
+    app: &crate::helpers::TestApp,
+    forwarded_for: &[&str],
+    name: &str,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(app.url("/triage/login"))
+        .form(&[("name", name), ("password", "not the password")]);
+    for line in forwarded_for {
+        request = request.header("x-forwarded-for", *line);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_login_flood_from_one_client_is_refused_per_client_as_a_page() {
+    let app = spawn_app_with(|s| s.trusted_proxy_hops = 1).await;
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        // Random names: a throttle keyed by name alone never fires.
+        let response = login(&app, &["198.51.100.7"], &format!("guess{i}")).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "a person sees a page, not JSON"
+            );
+            let page = response.text().await.unwrap();
+            assert!(page.contains("Too many login attempts"), "{page}");
+        }
+    }
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(&statuses[10..], &[429, 429]);
+    // Another client is not affected.
+    assert_eq!(login(&app, &["198.51.100.8"], "guess").await.status(), 401);
+}
+
+#[tokio::test]
+async fn names_that_cannot_exist_are_refused_without_being_remembered() {
+    let app = spawn_app().await;
+    for i in 0..8 {
+        let name = format!("no such name {i} <script>");
+        assert_eq!(login(&app, &[], &name).await.status(), 401);
+    }
+    // Only the client is remembered: invalid names never reach the name throttle's map.
+    assert_eq!(app.state.login_guard.remembered(), 1);
+}
+
+#[tokio::test]
+async fn every_forwarded_for_line_counts_and_only_trusted_hops_are_believed() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxy_hops = 1;
+        s.rate_limit_per_minute = 1;
+        s.rate_limit_burst = 1;
+    })
+    .await;
+    let post = |lines: &'static [&'static str]| {
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/feedback"))
+            .json(&json!({"kind": "nope"}));
+        for line in lines {
+            request = request.header("x-forwarded-for", *line);
+        }
+        request.send()
+    };
+    // The client writes its own first line; the proxy appends the address it saw.
+    let first = post(&["203.0.113.1", "198.51.100.7"]).await.unwrap();
+    assert_eq!(first.status(), 422);
+    let forged = post(&["203.0.113.2", "198.51.100.7"]).await.unwrap();
+    problem(forged, 429, "rate_limited").await;
+    let forged_in_one_line = post(&["203.0.113.3, 198.51.100.7"]).await.unwrap();
+    assert_eq!(forged_in_one_line.status(), 429);
+    let other_client = post(&["198.51.100.8"]).await.unwrap();
+    assert_eq!(other_client.status(), 422);
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn json_values_of_the_wrong_type_are_refused_not_converted() {
+    let app = spawn_app().await;
+    let mut body = app.valid_json();
+    body["message"] = json!(123);
+    body["webapp_version"] = json!(6.4);
+    let problem = problem(app.post_json(&body).await, 422, "validation_failed").await;
+    assert!(has_error(&problem, "message", "invalid_type"), "{problem}");
+    assert!(
+        has_error(&problem, "webapp_version", "invalid_type"),
+        "{problem}"
+    );
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn enumerated_values_are_matched_exactly() {
+    let app = spawn_app().await;
+    for (field, value) in [
+        ("kind", json!(" feedback")),
+        ("kind", json!("Feedback")),
+        ("rating", json!(" 3")),
+        ("rating", json!("3 ")),
+        ("button", json!("Send")),
+    ] {
+        let mut body = app.valid_json();
+        body[field] = value.clone();
+        let response = app.post_json(&body).await;
+        let problem = problem(response, 422, "validation_failed").await;
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
+            "{field}={value} accepted: {problem}"
+        );
+    }
+    // The plain values still work, as JSON types and as multipart text.
+    let mut body = app.valid_json();
+    body["rating"] = json!("3");
+    assert_eq!(app.post_json(&body).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_body_in_an_encoding_we_do_not_decode_is_415() {
+    let app = spawn_app().await;
+    for encoding in ["gzip", "br", "identity, gzip", "x-unknown"] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/feedback"))
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(serde_json::to_vec(&app.valid_json()).unwrap())
+            .send()
+            .await
+            .unwrap();
+        problem(response, 415, "unsupported_media_type").await;
+    }
+    let identity = app
+        .client
+        .post(app.url("/api/v1/feedback"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "identity")
+        .body(serde_json::to_vec(&app.valid_json()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity.status(), 201);
+}
