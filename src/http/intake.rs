@@ -20,7 +20,8 @@ use crate::app::AppState;
 use crate::attachments::{Staged, StoredAttachment};
 use crate::domain::{FieldError, Submission, ValidationErrors};
 use crate::store::{
-    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, SubmissionRow, TermsRecord,
+    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, StoredResponse, SubmissionRow,
+    TermsRecord,
 };
 use crate::{triage, useragent};
 
@@ -69,16 +70,26 @@ async fn submit(
             .map_err(ApiError::RateLimited)?;
     }
     let idempotency_key = idempotency_key_hash(&headers)?;
-    if let Some(key_hash) = &idempotency_key {
-        let not_before = Utc::now() - Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
-        let earlier = state.store.idempotent_response(key_hash, not_before).await;
-        if let Some(response) = earlier.map_err(ApiError::storage)? {
-            return Ok(replay(response));
+    // A key seen before is answered only once the body shows the same content was sent.
+    let earlier = match &idempotency_key {
+        Some(key_hash) => {
+            let not_before = Utc::now() - Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
+            let earlier = state.store.idempotent_response(key_hash, not_before).await;
+            earlier.map_err(ApiError::storage)?
         }
-    }
+        None => None,
+    };
 
     let mut staged = Staged::new(state.blobs.clone());
-    let outcome = accept(&state, &headers, body, idempotency_key, &mut staged).await;
+    let outcome = accept(
+        &state,
+        &headers,
+        body,
+        idempotency_key,
+        earlier,
+        &mut staged,
+    )
+    .await;
     match outcome {
         Ok(Accepted::Stored(response)) => {
             staged.commit();
@@ -100,11 +111,21 @@ enum Accepted {
     Replayed(String),
 }
 
+/// The stored answer to a reused key, if the content is the same; refused otherwise.
+fn replay_of(earlier: StoredResponse, content_sha256: &str) -> Result<Accepted, ApiError> {
+    if earlier.answers(content_sha256) {
+        Ok(Accepted::Replayed(earlier.response))
+    } else {
+        Err(ApiError::IdempotencyKeyReused)
+    }
+}
+
 async fn accept(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
     idempotency_key: Option<String>,
+    earlier: Option<StoredResponse>,
     staged: &mut Staged,
 ) -> Result<Accepted, ApiError> {
     let id = Uuid::now_v7();
@@ -114,6 +135,14 @@ async fn accept(
         .and_then(|v| v.to_str().ok());
     let submission = Submission::parse(&form, &state.terms, useragent::detect(user_agent))
         .map_err(ApiError::Validation)?;
+    let content_sha256 = submission.content_sha256(
+        attachments
+            .iter()
+            .map(|a| (a.sha256.as_str(), a.filename.as_str())),
+    );
+    if let Some(earlier) = earlier {
+        return replay_of(earlier, &content_sha256);
+    }
 
     let received_at = Utc::now();
     let receipt = serde_json::to_string(&Receipt {
@@ -128,6 +157,7 @@ async fn accept(
     let idempotency = idempotency_key.map(|key_hash| IdempotencyRecord {
         key_hash,
         response: receipt.clone(),
+        content_sha256: content_sha256.clone(),
     });
 
     match state.store.insert_submission(row, idempotency).await {
@@ -141,7 +171,7 @@ async fn accept(
             tracing::info!(submission = %id, kind = kind.as_str(), attachments = attachments.len(), "submission stored");
             Ok(Accepted::Stored(created(receipt)))
         }
-        Ok(InsertOutcome::Replayed(response)) => Ok(Accepted::Replayed(response)),
+        Ok(InsertOutcome::Replayed(earlier)) => replay_of(earlier, &content_sha256),
         Err(error) => Err(ApiError::storage(error)),
     }
 }

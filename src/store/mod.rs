@@ -55,7 +55,7 @@ pub trait IntakeStore {
         &self,
         key_hash: &str,
         not_before: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError>;
+    ) -> Result<Option<StoredResponse>, StoreError>;
     async fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError>;
     /// Which of `keys` an attachment row still references.
     async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;

@@ -64,13 +64,32 @@ pub struct IdempotencyRecord {
     /// SHA-256 of the client's key: the key itself is not stored.
     pub key_hash: String,
     pub response: String,
+    /// SHA-256 of the submission's content, so a key replays only the same content.
+    pub content_sha256: String,
+}
+
+/// What a stored idempotency key answers.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredResponse {
+    pub response: String,
+    /// `None` for keys stored before content was recorded: those replay whatever comes.
+    pub content_sha256: Option<String>,
+}
+
+impl StoredResponse {
+    /// Whether a request with this content may be answered with the stored response.
+    pub fn answers(&self, content_sha256: &str) -> bool {
+        self.content_sha256
+            .as_deref()
+            .is_none_or(|stored| stored == content_sha256)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InsertOutcome {
     Inserted,
-    /// Another request with the same idempotency key committed first; its response.
-    Replayed(String),
+    /// Another request with the same idempotency key committed first; what it stored.
+    Replayed(StoredResponse),
 }
 
 /// Row counts per table, for tests and operators.

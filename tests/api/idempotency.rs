@@ -1,4 +1,5 @@
-//! `Idempotency-Key`: a retry gets the first response and stores nothing new.
+//! `Idempotency-Key`: a retry with the same content gets the first response and stores nothing
+//! new; the same key with other content is refused.
 
 use serde_json::Value;
 
@@ -95,4 +96,67 @@ async fn a_malformed_key_is_refused() {
         assert!(has_error(&problem, "Idempotency-Key", "invalid"));
     }
     app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn a_key_reused_for_other_content_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let post = |body: Value| {
+        app.client
+            .post(app.url("/api/v1/feedback"))
+            .header("idempotency-key", "reused-key")
+            .json(&body)
+            .send()
+    };
+    let first = post(app.valid_json()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+
+    let mut other = app.valid_json();
+    other["message"] = "Someone else's feedback, sent with the same key.".into();
+    let refused = post(other.clone()).await.unwrap();
+    let body = problem(refused, 422, "idempotency_key_reused").await;
+    assert!(has_error(
+        &body,
+        "Idempotency-Key",
+        "idempotency_key_reused"
+    ));
+    assert!(
+        !body.to_string().contains(first["id"].as_str().unwrap()),
+        "the first submitter's receipt is not shown: {body}"
+    );
+
+    // The same content is still answered with the first receipt.
+    let again = post(app.valid_json()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert!(app.row_counts().await.contains(&("submissions", 1)));
+}
+
+#[tokio::test]
+async fn a_key_reused_with_another_file_is_refused_and_its_upload_removed() {
+    let app = spawn_app().await;
+    let send = |file: &'static [u8]| {
+        let form = app
+            .valid_bug_form()
+            .part("attachment", file_part(file, "log.txt", "text/plain"));
+        app.client
+            .post(app.url("/api/v1/feedback"))
+            .header("idempotency-key", "file-key")
+            .multipart(form)
+            .send()
+    };
+    assert_eq!(send(b"first log\n").await.unwrap().status(), 201);
+    problem(
+        send(b"another log\n").await.unwrap(),
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert_eq!(
+        app.object_keys().await.len(),
+        1,
+        "the refused upload is gone"
+    );
+    assert!(app.row_counts().await.contains(&("submissions", 1)));
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{MIGRATOR, PostgresStore};
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
-    SubmissionRow, TABLES, TableCounts, TermsRecord,
+    StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
 };
 
 async fn insert_rows(
@@ -86,12 +86,14 @@ async fn insert_rows(
     }
     if let Some(idem) = idempotency {
         sqlx::query(
-            "INSERT INTO idempotency_keys (key_hash, submission_id, response, created_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO idempotency_keys \
+             (key_hash, submission_id, response, content_sha256, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&idem.key_hash)
         .bind(row.id)
         .bind(&idem.response)
+        .bind(&idem.content_sha256)
         .bind(row.received_at)
         .execute(&mut *conn)
         .await?;
@@ -160,8 +162,9 @@ impl IntakeStore for PostgresStore {
                     .as_database_error()
                     .is_some_and(|e| e.is_unique_violation());
                 if let (true, Some(idem)) = (is_conflict, &idempotency) {
-                    let response: Option<String> = sqlx::query_scalar(
-                        "SELECT response FROM idempotency_keys WHERE key_hash = $1",
+                    let response: Option<StoredResponse> = sqlx::query_as(
+                        "SELECT response, content_sha256 FROM idempotency_keys \
+                         WHERE key_hash = $1",
                     )
                     .bind(&idem.key_hash)
                     .fetch_optional(&self.pool)
@@ -179,9 +182,10 @@ impl IntakeStore for PostgresStore {
         &self,
         key_hash: &str,
         not_before: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at >= $2",
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT response, content_sha256 FROM idempotency_keys \
+             WHERE key_hash = $1 AND created_at >= $2",
         )
         .bind(key_hash)
         .bind(not_before)

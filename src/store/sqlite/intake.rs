@@ -12,14 +12,14 @@ use uuid::Uuid;
 use super::{MIGRATOR, SqliteStore, WriteJob};
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
-    SubmissionRow, TABLES, TableCounts, TermsRecord,
+    StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
 };
 
 pub(super) async fn stored_response(
     conn: &mut SqliteConnection,
     key_hash: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT response FROM idempotency_keys WHERE key_hash = ?")
+) -> Result<Option<StoredResponse>, sqlx::Error> {
+    sqlx::query_as("SELECT response, content_sha256 FROM idempotency_keys WHERE key_hash = ?")
         .bind(key_hash)
         .fetch_optional(conn)
         .await
@@ -117,12 +117,13 @@ pub(super) async fn insert_rows(
         .collect();
     if !keys.is_empty() {
         let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO idempotency_keys (key_hash, submission_id, response, created_at) ",
+            "INSERT INTO idempotency_keys (key_hash, submission_id, response, content_sha256, created_at) ",
         );
         qb.push_values(keys, |mut b, (row, idem)| {
             b.push_bind(idem.key_hash.clone())
                 .push_bind(row.id.to_string())
                 .push_bind(idem.response.clone())
+                .push_bind(idem.content_sha256.clone())
                 .push_bind(row.received_at);
         });
         qb.build().execute(&mut *conn).await?;
@@ -232,9 +233,10 @@ impl IntakeStore for SqliteStore {
         &self,
         key_hash: &str,
         not_before: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT response FROM idempotency_keys WHERE key_hash = ? AND created_at >= ?",
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT response, content_sha256 FROM idempotency_keys \
+             WHERE key_hash = ? AND created_at >= ?",
         )
         .bind(key_hash)
         .bind(not_before)
