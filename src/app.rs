@@ -40,6 +40,8 @@ pub struct App {
     pub metrics: Metrics,
     pub templates: minijinja::Environment<'static>,
     pub login_guard: LoginGuard,
+    /// Memory for request bodies in flight, shared by all requests.
+    pub memory: http::memory::MemoryBudget,
     pub status_counts: http::StatusCounts,
 }
 
@@ -135,6 +137,7 @@ impl Application {
             metrics: Metrics::new(),
             templates: http::templates(),
             login_guard: LoginGuard::default(),
+            memory: http::memory::MemoryBudget::new(settings.intake_memory_budget_bytes),
             status_counts: http::StatusCounts::default(),
             store,
             blobs,

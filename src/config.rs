@@ -59,6 +59,9 @@ pub struct Settings {
     pub trusted_proxy_hops: usize,
     /// Deprecated: `true` means `trusted_proxy_hops = 1`.
     pub trust_forwarded_for: bool,
+    /// Memory all request bodies in flight may hold together (read buffers, upload buffers);
+    /// past it new submissions are refused with `503 overloaded` instead of growing.
+    pub intake_memory_budget_bytes: u64,
     /// Longest a public request may take, upload included.
     pub request_timeout_secs: u64,
     /// Age after which an object no row references is removed by the sweeper.
@@ -110,6 +113,7 @@ impl Default for Settings {
             rate_limit_burst: 10,
             trusted_proxy_hops: 0,
             trust_forwarded_for: false,
+            intake_memory_budget_bytes: 64 * 1024 * 1024,
             request_timeout_secs: 120,
             orphan_grace_secs: 3600,
             sweep_interval_secs: 600,

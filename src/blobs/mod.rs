@@ -124,6 +124,11 @@ impl Blobs {
         ))
     }
 
+    /// Most bytes one upload holds in memory: the part being filled and those in flight.
+    pub fn upload_buffer_bytes(&self) -> u64 {
+        (self.part_bytes * (self.parts_in_flight + 1)) as u64
+    }
+
     /// A streaming writer: buffered up to one part, multipart beyond that.
     pub fn writer(&self, key: Path) -> BufWriter {
         BufWriter::with_capacity(Arc::clone(&self.store), key, self.part_bytes)

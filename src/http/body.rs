@@ -2,17 +2,24 @@
 //!
 //! Every read is bounded: a JSON body by [`JSON_BODY_LIMIT`], a multipart text part by the
 //! largest valid value of its field (read with a `limit + 1` cap, the rest drained unkept), and
-//! the whole multipart body by the attachment budget plus [`TEXT_ALLOWANCE`].
+//! the whole multipart body by the attachment budget plus [`TEXT_ALLOWANCE`], and the bytes of
+//! a multipart body that are not part contents (preamble, boundaries, part headers) by
+//! [`FRAMING_LIMIT`]: a parser looking for a boundary keeps what it has not matched yet, so a
+//! body without one would otherwise be held whole. Each file reserves its upload buffer from
+//! the process's [`MemoryBudget`] before it is streamed.
 
 use std::error::Error as StdError;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::memory::MemoryBudget;
 use crate::attachments::{
     self, AttachmentError, Budget, LimitReason, Limits, Staged, StoredAttachment,
 };
@@ -24,6 +31,106 @@ pub const JSON_BODY_LIMIT: usize = 128 * 1024;
 pub const TEXT_ALLOWANCE: u64 = 256 * 1024;
 /// Most parts one multipart body may hold.
 const MAX_PARTS: usize = 64;
+/// Most bytes of a multipart body outside its parts' contents: the preamble, boundaries and
+/// part headers. 64 parts with generous headers take a few KiB.
+pub const FRAMING_LIMIT: u64 = 64 * 1024;
+/// The multipart parser is fed at most this much at a time, so what it holds while looking
+/// for a boundary stays near [`FRAMING_LIMIT`] whatever the size of the network's chunks.
+const PIECE: usize = 16 * 1024;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Too many bytes arrived outside any part's contents.
+#[derive(Debug, thiserror::Error)]
+#[error("more than {FRAMING_LIMIT} bytes outside the parts of a multipart body")]
+struct FramingTooLarge;
+
+/// Counts what a multipart body's parts delivered, against what was fed to the parser.
+#[derive(Debug, Clone, Default)]
+struct Meter {
+    delivered: Arc<AtomicU64>,
+}
+
+impl Meter {
+    fn delivered(&self, bytes: usize) {
+        self.delivered.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// The body, cut into pieces of at most [`PIECE`] bytes and fed to the parser only while
+    /// it holds at most [`FRAMING_LIMIT`] bytes it has not delivered as part contents.
+    fn feed<S, E>(&self, body: S) -> Fed
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let pieces = body
+            .map_err(Into::into)
+            .map_ok(|mut chunk| {
+                let mut pieces: Vec<Result<Bytes, BoxError>> =
+                    Vec::with_capacity(chunk.len().div_ceil(PIECE));
+                while chunk.len() > PIECE {
+                    pieces.push(Ok(chunk.split_to(PIECE)));
+                }
+                pieces.push(Ok(chunk));
+                futures::stream::iter(pieces)
+            })
+            .try_flatten();
+        Fed {
+            pieces: Box::pin(pieces),
+            delivered: Arc::clone(&self.delivered),
+            fed: 0,
+            stalled: None,
+        }
+    }
+}
+
+/// Polls without a delivery, while the window is full, before the body counts as framing
+/// beyond the limit. The parser tries to deliver from what it holds after every poll that
+/// finds the window full, and a new part's headers take one such poll before its contents.
+const STALLS_ALLOWED: u32 = 4;
+
+/// The multipart parser's input. multer reads everything that is ready before it parses, so
+/// on a fast connection it would buffer as much as arrives; and with no boundary it keeps
+/// everything. While the parser holds a full window, this answers `Pending` (and wakes the
+/// task at once, so the parser delivers from its buffer); when several polls in a row bring no
+/// delivery, what the parser holds is framing, and the body is refused.
+struct Fed {
+    pieces: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>,
+    delivered: Arc<AtomicU64>,
+    fed: u64,
+    /// The delivered count when the window was first found full, and polls since.
+    stalled: Option<(u64, u32)>,
+}
+
+impl Stream for Fed {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let delivered = self.delivered.load(Ordering::Relaxed);
+        if self.fed.saturating_sub(delivered) > FRAMING_LIMIT {
+            let stalls = match self.stalled {
+                Some((at, stalls)) if at == delivered => stalls + 1,
+                _ => 1,
+            };
+            if stalls > STALLS_ALLOWED {
+                return Poll::Ready(Some(Err(FramingTooLarge.into())));
+            }
+            self.stalled = Some((delivered, stalls));
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.stalled = None;
+        let polled = self.pieces.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Ok(piece))) = &polled {
+            self.fed += piece.len() as u64;
+        }
+        polled
+    }
+}
 
 /// What a body held: its text fields and the attachments already streamed to storage.
 #[derive(Debug, Default)]
@@ -59,9 +166,28 @@ fn is_length_limit(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// Whether a read error was the framing limit, however deeply it is wrapped.
+fn is_framing_limit(error: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<FramingTooLarge>() {
+            return true;
+        }
+        if let Some(multer::Error::StreamReadFailed(inner)) = e.downcast_ref::<multer::Error>() {
+            return is_framing_limit(inner.as_ref());
+        }
+        current = e.source();
+    }
+    false
+}
+
 fn read_error(error: &(dyn StdError + 'static)) -> ApiError {
     if is_length_limit(error) {
         body_too_large()
+    } else if is_framing_limit(error) {
+        ApiError::MalformedBody(
+            "too many bytes outside the parts (no boundary, or oversized part headers)",
+        )
     } else {
         ApiError::MalformedBody("the body ended early or is not valid multipart")
     }
@@ -101,13 +227,16 @@ pub async fn read_multipart(
     limits: Limits,
     submission: Uuid,
     staged: &mut Staged,
+    memory: &MemoryBudget,
+    upload_buffer_bytes: u64,
 ) -> Result<Received, ApiError> {
     let body_limit = limits
         .max_total_attachment_bytes
         .saturating_add(TEXT_ALLOWANCE);
     let stream =
         Limited::new(body, usize::try_from(body_limit).unwrap_or(usize::MAX)).into_data_stream();
-    let mut multipart = multer::Multipart::new(stream, boundary);
+    let meter = Meter::default();
+    let mut multipart = multer::Multipart::new(meter.feed(stream), boundary);
     let mut received = Received::default();
     let mut budget = Budget::new(limits);
     let mut parts = 0;
@@ -119,15 +248,24 @@ pub async fn read_multipart(
         let name = field.name().unwrap_or_default().to_owned();
         if name == "attachment" {
             let filename = field.file_name().map(str::to_owned);
-            match attachments::receive(field, filename.as_deref(), submission, &mut budget, staged)
-                .await
+            let _upload_buffer = memory.reserve(upload_buffer_bytes)?;
+            let counted = field.inspect_ok(|chunk| meter.delivered(chunk.len()));
+            match attachments::receive(
+                counted,
+                filename.as_deref(),
+                submission,
+                &mut budget,
+                staged,
+            )
+            .await
             {
                 Ok(Some(stored)) => received.attachments.push(stored),
                 Ok(None) => {}
                 Err(error) => return Err(attachment_error(error, limits)),
             }
         } else {
-            let value = read_text_part(field, RawForm::max_bytes(&name)).await?;
+            let counted = field.inspect_ok(|chunk| meter.delivered(chunk.len()));
+            let value = read_text_part(counted, RawForm::max_bytes(&name)).await?;
             received.form.push(name, value);
         }
     }

@@ -27,6 +27,9 @@ use crate::{triage, useragent};
 
 /// Longest `Idempotency-Key` accepted.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
+/// Memory a request holds while its body is read, besides upload buffers: hyper's read buffer
+/// (64 KiB) and the multipart window or a JSON body (at most 128 KiB).
+const REQUEST_READ_BYTES: u64 = 64 * 1024 + body::JSON_BODY_LIMIT as u64;
 /// How long a key's first response is replayed.
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
@@ -80,6 +83,10 @@ async fn submit(
         None => None,
     };
 
+    // What reading the body may hold besides its files' upload buffers (which each file
+    // reserves as it starts): the connection's read buffer and the parser's window, or a
+    // whole JSON body.
+    let _reading = state.memory.reserve(REQUEST_READ_BYTES)?;
     let mut staged = Staged::new(state.blobs.clone());
     let outcome = accept(
         &state,
@@ -223,7 +230,17 @@ async fn read_body(
             }
             let boundary = multer::parse_boundary(content_type)
                 .map_err(|_| ApiError::MalformedBody("the multipart boundary is missing"))?;
-            body::read_multipart(body, boundary, state.limits, id, staged).await
+            let upload_buffer = state.blobs.upload_buffer_bytes();
+            body::read_multipart(
+                body,
+                boundary,
+                state.limits,
+                id,
+                staged,
+                &state.memory,
+                upload_buffer,
+            )
+            .await
         }
         _ => Err(ApiError::UnsupportedMediaType),
     }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 mod intake;
 pub mod internal;
+pub mod memory;
 pub mod openapi;
 mod public;
 pub mod rate_limit;

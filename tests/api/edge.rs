@@ -162,3 +162,119 @@ async fn a_body_in_an_encoding_we_do_not_decode_is_415() {
         .unwrap();
     assert_eq!(identity.status(), 201);
 }
+
+/// Sends `head` and then `body_bytes` of `fill` over a raw connection without finishing the
+/// body, and reads what the service answers meanwhile.
+async fn answer_before_the_body_ends(
+    app: &crate::helpers::TestApp,
+    content_type: &str,
+    declared: usize,
+    prefix: &[u8],
+    fill: u8,
+    sent: usize,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/feedback HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {declared}\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(prefix).await.unwrap();
+    let chunk = vec![fill; 16 * 1024];
+    let mut written = prefix.len();
+    while written < sent {
+        // The service may answer and stop reading at any point: then writing fails.
+        if stream.write_all(&chunk).await.is_err() {
+            break;
+        }
+        written += chunk.len();
+    }
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .expect("answered while the body was still arriving")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..read]).into_owned()
+}
+
+#[tokio::test]
+async fn a_multipart_body_without_its_boundary_is_refused_after_a_bounded_read() {
+    let app = spawn_app().await;
+    // 24 MiB declared, 2 MiB sent, no boundary anywhere: refused long before the end.
+    let answer = answer_before_the_body_ends(
+        &app,
+        "multipart/form-data; boundary=nowhere",
+        24 * 1024 * 1024,
+        b"",
+        b'a',
+        2 * 1024 * 1024,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("malformed_body"), "{answer}");
+    assert!(answer.contains("outside the parts"), "{answer}");
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn an_endless_part_header_is_refused_after_a_bounded_read() {
+    let app = spawn_app().await;
+    let prefix = b"--b\r\nContent-Disposition: form-data; name=\"kind\"\r\nX-Pad: ";
+    let answer = answer_before_the_body_ends(
+        &app,
+        "multipart/form-data; boundary=b",
+        24 * 1024 * 1024,
+        prefix,
+        b'x',
+        2 * 1024 * 1024,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn a_spent_memory_budget_is_503_overloaded_until_it_is_returned() {
+    // Room for one request reading its body, not two.
+    let app = spawn_app_with(|s| s.intake_memory_budget_bytes = 256 * 1024).await;
+    use tokio::io::AsyncWriteExt;
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/feedback HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{\"kind\":",
+        app.addr
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    // Wait until the slow request holds its reservation.
+    for _ in 0..100 {
+        if app.state.memory.available_bytes() < 256 * 1024 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let busy = app.post_json(&app.valid_json()).await;
+    let retry: u64 = busy.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    problem(busy, 503, "overloaded").await;
+    app.assert_nothing_stored().await;
+
+    drop(slow);
+    let mut status = 0;
+    for _ in 0..100 {
+        status = app.post_json(&app.valid_json()).await.status().as_u16();
+        if status == 201 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status, 201,
+        "the budget came back when the slow client left"
+    );
+}
