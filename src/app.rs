@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::attachments::Limits;
-use crate::blobs::{Blobs, S3Options, sweeper};
+use crate::blobs::{Blobs, StorageOptions, sweeper};
 use crate::config::Settings;
 use crate::domain::Terms;
 use crate::http::client::ClientKeyer;
@@ -72,7 +72,8 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
     let store = store::connect(&url).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
-    Ok(store)
+    let limit = Duration::from_secs(settings.database_timeout_secs.max(1));
+    Ok(Arc::new(store::DeadlineStore::new(store, limit)))
 }
 
 fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
@@ -97,9 +98,10 @@ pub struct Services {
 impl Services {
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(settings).await?;
-        let s3 = S3Options {
+        let s3 = StorageOptions {
             endpoint: settings.s3_endpoint.clone(),
             region: settings.s3_region.clone(),
+            timeout: Duration::from_secs(settings.storage_timeout_secs.max(1)),
         };
         let blobs = Blobs::from_url(&settings.storage_url(), &s3)?;
         let vault = ContactVault::new(&contact_keys(settings)?);

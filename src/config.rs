@@ -62,6 +62,14 @@ pub struct Settings {
     /// Memory all request bodies in flight may hold together (read buffers, upload buffers);
     /// past it new submissions are refused with `503 overloaded` instead of growing.
     pub intake_memory_budget_bytes: u64,
+    /// Longest one object-store operation may take (a request, an upload part); past it the
+    /// request is `503 storage_unavailable`.
+    pub storage_timeout_secs: u64,
+    /// Longest one database operation on a request's path may take, waiting for a connection
+    /// included; past it the request is `503 storage_unavailable`.
+    pub database_timeout_secs: u64,
+    /// `/readyz` reports the blob folder unavailable below this many free bytes (local folder).
+    pub min_free_blob_bytes: u64,
     /// Longest a public request may take, upload included.
     pub request_timeout_secs: u64,
     /// Age after which an object no row references is removed by the sweeper.
@@ -114,6 +122,9 @@ impl Default for Settings {
             trusted_proxy_hops: 0,
             trust_forwarded_for: false,
             intake_memory_budget_bytes: 64 * 1024 * 1024,
+            storage_timeout_secs: 10,
+            database_timeout_secs: 5,
+            min_free_blob_bytes: 256 * 1024 * 1024,
             request_timeout_secs: 120,
             orphan_grace_secs: 3600,
             sweep_interval_secs: 600,

@@ -8,6 +8,7 @@
 mod sniff;
 
 use std::error::Error as StdError;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::blobs::Blobs;
+use crate::blobs::{Blobs, DeadlineExceeded};
 pub use sniff::{ALLOWED_TYPES, AttachmentType};
 
 /// Bytes looked at to decide a file's type.
@@ -102,6 +103,8 @@ impl Budget {
 pub struct Staged {
     blobs: Blobs,
     keys: Vec<String>,
+    /// A commit is under way: if the request is abandoned now, its outcome is unknown.
+    committing: bool,
 }
 
 impl Staged {
@@ -109,11 +112,25 @@ impl Staged {
         Self {
             blobs,
             keys: Vec::new(),
+            committing: false,
         }
     }
 
     /// The request committed: the objects are now owned by database rows.
     pub fn commit(mut self) {
+        self.keys.clear();
+    }
+
+    /// The rows are being committed: from now on an abandoned request (client gone, request
+    /// timeout) leaves its objects to the sweeper instead of deleting them on drop.
+    pub fn commit_started(&mut self) {
+        self.committing = true;
+    }
+
+    /// The commit's outcome is unknown (it was sent, and no answer came in time, or the
+    /// request was abandoned while it ran): a row may reference the objects, so they are not
+    /// deleted here; the orphan sweeper removes them if no row does.
+    pub fn leave_to_sweeper(&mut self) {
         self.keys.clear();
     }
 
@@ -126,7 +143,7 @@ impl Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if self.keys.is_empty() {
+        if self.keys.is_empty() || self.committing {
             return;
         }
         let keys = std::mem::take(&mut self.keys);
@@ -198,6 +215,7 @@ where
     let mut text_check = (kind == AttachmentType::Text).then(sniff::Utf8Text::default);
 
     let key = Blobs::new_attachment_key(submission);
+    let deadline = staged.blobs.timeout();
     let mut writer = staged.blobs.writer(key.clone());
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
@@ -226,7 +244,7 @@ where
             hasher.update(&chunk);
             // A copy, so that the multipart parser's read buffer is not pinned by a chunk
             // waiting in the upload buffer: otherwise every upload keeps megabytes alive.
-            writer.put(Bytes::copy_from_slice(&chunk)).await?;
+            Blobs::within(deadline, writer.put(Bytes::copy_from_slice(&chunk))).await?;
         }
         if let Some(check) = &text_check {
             check
@@ -238,19 +256,27 @@ where
     .await;
 
     if let Err(error) = outcome {
-        if let Err(abort_error) = writer.abort().await {
-            tracing::warn!(error = %abort_error, "aborting an upload failed; the sweeper will remove it");
-        }
+        abort_in_background(writer, deadline);
         return Err(error);
     }
-    writer.shutdown().await.map_err(|e| match e.into_inner() {
+    // From here the object may come to exist, so a refusal must remove it.
+    staged.keys.push(key.to_string());
+    // Completing runs in its own task: when it overruns its deadline the request is answered,
+    // and the task still ends by itself (object_store's retries are bounded by the same
+    // deadline), aborting a multipart upload that failed; an object completed after the
+    // request was refused is removed by the orphan sweeper.
+    let completing = tokio::spawn(async move { writer.shutdown().await });
+    let completed = tokio::time::timeout(deadline, completing)
+        .await
+        .map_err(|_| AttachmentError::Storage(DeadlineExceeded(deadline).into()))?
+        .map_err(|_| AttachmentError::Read("upload could not be completed".into()))?;
+    completed.map_err(|e| match e.into_inner() {
         Some(inner) => match inner.downcast::<object_store::Error>() {
             Ok(store_error) => AttachmentError::Storage(*store_error),
             Err(other) => AttachmentError::Read(other),
         },
         None => AttachmentError::Read("upload could not be completed".into()),
     })?;
-    staged.keys.push(key.to_string());
     budget.bytes += size;
 
     Ok(Some(StoredAttachment {
@@ -260,6 +286,21 @@ where
         sha256: hex::encode(hasher.finalize()),
         content_type: kind.mime(),
     }))
+}
+
+/// Aborts a failed upload without keeping the request waiting: a multipart upload on S3 leaves
+/// parts that no listing (and so no sweeper) sees, so it is aborted explicitly, given a few
+/// deadlines to get through. An upload still in its first buffer has nothing to abort.
+fn abort_in_background(mut writer: object_store::buffered::BufWriter, deadline: Duration) {
+    tokio::spawn(async move {
+        match Blobs::within(deadline * 6, writer.abort()).await {
+            Ok(()) => {}
+            Err(error) => tracing::warn!(
+                error = %error,
+                "aborting a failed upload failed; the bucket's lifecycle rule must remove its parts"
+            ),
+        }
+    });
 }
 
 /// A display name safe to show and to put in a `Content-Disposition`: no path, no control

@@ -1,5 +1,7 @@
 //! The admin listener: liveness, readiness and Prometheus metrics. Bind it to a private address.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -8,6 +10,9 @@ use axum::routing::get;
 
 use crate::app::AppState;
 
+/// Longest each readiness check may take: the probe gives up after 3 s.
+const CHECK_DEADLINE: Duration = Duration::from_secs(2);
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -15,12 +20,20 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
+/// Readiness within the probe's timeout (3 s in the shipped manifests): each check has
+/// [`CHECK_DEADLINE`], so a hung database or object store reads as unavailable instead of
+/// keeping the probe waiting. A local blob folder short of `min_free_blob_bytes` is not ready
+/// either: uploads would fail.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let (database, storage) = tokio::join!(state.store.ping(), state.blobs.ping());
+    let database = tokio::time::timeout(CHECK_DEADLINE, state.store.ping());
+    let (database, storage) = tokio::join!(database, state.blobs.ping(CHECK_DEADLINE));
+    let database = database
+        .map_err(|_| anyhow::anyhow!("no answer within {CHECK_DEADLINE:?}"))
+        .and_then(|r| r.map_err(anyhow::Error::from));
     let mut report = String::new();
     let mut ready = true;
     for (name, result) in [
-        ("database", database.map_err(anyhow::Error::from)),
+        ("database", database),
         ("object_store", storage.map_err(anyhow::Error::from)),
     ] {
         match result {
@@ -30,6 +43,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 tracing::warn!(check = name, error = ?error, "not ready");
                 report.push_str(&format!("{name}: unavailable\n"));
             }
+        }
+    }
+    if let Some(free) = state.blobs.local_free_bytes() {
+        if free < state.settings.min_free_blob_bytes {
+            ready = false;
+            tracing::warn!(
+                free_bytes = free,
+                "not ready: the blob folder is nearly full"
+            );
+            report.push_str("blob_space: low\n");
+        } else {
+            report.push_str("blob_space: ok\n");
         }
     }
     let status = if ready {

@@ -20,8 +20,8 @@ use crate::app::AppState;
 use crate::attachments::{Staged, StoredAttachment};
 use crate::domain::{FieldError, Submission, ValidationErrors};
 use crate::store::{
-    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, StoredResponse, SubmissionRow,
-    TermsRecord,
+    AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, StoreError, StoredResponse,
+    SubmissionRow, TermsRecord,
 };
 use crate::{triage, useragent};
 
@@ -167,6 +167,7 @@ async fn accept(
         content_sha256: content_sha256.clone(),
     });
 
+    staged.commit_started();
     match state.store.insert_submission(row, idempotency).await {
         Ok(InsertOutcome::Inserted) => {
             state
@@ -179,6 +180,10 @@ async fn accept(
             Ok(Accepted::Stored(created(receipt)))
         }
         Ok(InsertOutcome::Replayed(earlier)) => replay_of(earlier, &content_sha256),
+        Err(error @ StoreError::Timeout(_)) => {
+            staged.leave_to_sweeper();
+            Err(ApiError::storage(error))
+        }
         Err(error) => Err(ApiError::storage(error)),
     }
 }

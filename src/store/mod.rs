@@ -6,6 +6,7 @@
 //! (see `sqlite::intake`): one fsync for many requests, which is what lets a durable intake
 //! keep up. The same behaviour is tested on both backends by the API suite.
 
+mod deadline;
 mod model;
 mod postgres;
 mod sqlite;
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use deadline::DeadlineStore;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -31,6 +33,8 @@ pub enum StoreError {
     WriterGone,
     #[error("{0} already exists")]
     Conflict(&'static str),
+    #[error("the database did not answer within {0:?}")]
+    Timeout(std::time::Duration),
 }
 
 /// Turns a unique-constraint violation into [`StoreError::Conflict`].

@@ -11,6 +11,7 @@ mod admin;
 mod attachments;
 mod counts;
 mod edge;
+mod frozen;
 mod idempotency;
 mod intake_json;
 mod internal;

@@ -1,0 +1,121 @@
+//! A deadline on every database operation: [`DeadlineStore`] wraps a [`Store`] and turns an
+//! operation that has not finished in time into [`StoreError::Timeout`] (503 at the boundary).
+//!
+//! A database that accepts connections and never answers (a partition, a frozen server) would
+//! otherwise hold each request until the client gives up. Only migrations, shutdown and the
+//! planner's statistics (housekeeping, which may legitimately take long) are left unbounded.
+//! Dropping an operation mid-way rolls its transaction back, except a commit already sent:
+//! for that one the outcome is unknown, which is why intake leaves a timed-out submission's
+//! objects to the orphan sweeper instead of deleting what a row may reference.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::*;
+
+/// A [`Store`] whose operations each finish within `limit` or fail with a timeout.
+#[derive(Debug)]
+pub struct DeadlineStore {
+    inner: Arc<dyn Store>,
+    limit: Duration,
+}
+
+impl DeadlineStore {
+    pub fn new(inner: Arc<dyn Store>, limit: Duration) -> Self {
+        Self { inner, limit }
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.limit, operation)
+            .await
+            .unwrap_or(Err(StoreError::Timeout(self.limit)))
+    }
+}
+
+/// Implements a store trait for [`DeadlineStore`]: `bounded` methods under the deadline,
+/// `unbounded` ones passed through.
+macro_rules! with_deadlines {
+    (impl $trait:ident {
+        $( bounded fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; )*
+        $( unbounded fn $uname:ident(&self) $(-> $uret:ty)?; )*
+    }) => {
+        #[async_trait]
+        impl $trait for DeadlineStore {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    self.bounded(self.inner.$name($($arg),*)).await
+                }
+            )*
+            $(
+                async fn $uname(&self) $(-> $uret)? {
+                    self.inner.$uname().await
+                }
+            )*
+        }
+    };
+}
+
+with_deadlines! {
+    impl IntakeStore {
+        bounded fn ping(&self) -> Result<(), StoreError>;
+        bounded fn insert_submission(&self, row: SubmissionRow, idempotency: Option<IdempotencyRecord>) -> Result<InsertOutcome, StoreError>;
+        bounded fn idempotent_response(&self, key_hash: &str, not_before: DateTime<Utc>) -> Result<Option<StoredResponse>, StoreError>;
+        bounded fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError>;
+        bounded fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;
+        bounded fn prune_idempotency_keys(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError>;
+        bounded fn table_counts(&self) -> Result<TableCounts, StoreError>;
+        unbounded fn migrate(&self) -> Result<(), StoreError>;
+        unbounded fn refresh_planner_statistics(&self) -> Result<(), StoreError>;
+        unbounded fn close(&self);
+    }
+}
+
+with_deadlines! {
+    impl TriageStore {
+        bounded fn queue_page(&self, filter: &QueueFilter, cursor: Option<QueueCursor>, limit: u32) -> Result<Vec<QueueItem>, StoreError>;
+        bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
+        bounded fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError>;
+        bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
+        bounded fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
+        bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+        bounded fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+        bounded fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl StaffStore {
+        bounded fn count_staff(&self) -> Result<i64, StoreError>;
+        bounded fn insert_staff(&self, name: &str, role: &str, password_hash: &str) -> Result<(), StoreError>;
+        bounded fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
+        bounded fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError>;
+        bounded fn insert_session(&self, token_hash: &str, user_name: &str, csrf_token: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+        bounded fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>, StoreError>;
+        bounded fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+        bounded fn insert_token(&self, name: &str, role: &str, token_hash: &str) -> Result<(), StoreError>;
+        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+        bounded fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+        bounded fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl PrivacyStore {
+        bounded fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
+        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, audit: &AuditEntry) -> Result<Erased, StoreError>;
+        bounded fn received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+        bounded fn contacts_received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+        bounded fn pending_deletions(&self, limit: u32) -> Result<Vec<String>, StoreError>;
+        bounded fn deletions_done(&self, keys: &[String]) -> Result<(), StoreError>;
+        bounded fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+        bounded fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+    }
+}
