@@ -9,6 +9,7 @@ mod helpers;
 
 mod admin;
 mod attachments;
+mod bulk_triage;
 mod counts;
 mod idempotency;
 mod intake_json;

@@ -2,7 +2,6 @@
 //! the queue, one submission, triage changes, notes, attachment downloads and the audit log.
 //! Every route needs a bearer token or a staff session (401), and a role (403).
 
-pub mod detail;
 pub mod download;
 pub(super) mod privacy;
 pub mod query;
@@ -20,8 +19,9 @@ use uuid::Uuid;
 use super::auth::Authenticated;
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::domain::Role;
+use crate::domain::{Role, TriagePatch};
 use crate::store::{QueueCursor, QueueItem};
+use crate::triage::desk::{self, DeskError};
 use query::{ListQuery, encode_cursor};
 
 pub fn router() -> Router<AppState> {
@@ -133,13 +133,25 @@ async fn list(
     ))
 }
 
+/// The desk's errors at the boundary: a submission that does not exist (the one asked for, or
+/// any of those selected) is a 404, an invalid change a 422.
+impl From<DeskError> for ApiError {
+    fn from(error: DeskError) -> Self {
+        match error {
+            DeskError::NotFound | DeskError::Unknown(_) => Self::NotFound,
+            DeskError::Invalid(errors) => Self::Validation(errors),
+            DeskError::Store(error) => Self::storage(error),
+        }
+    }
+}
+
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
 #[utoipa::path(get, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
-    responses((status = 200, description = "The submission; viewing its contact details is audited", body = detail::Detail),
+    responses((status = 200, description = "The submission; viewing its contact details is audited", body = desk::Detail),
         (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
@@ -150,7 +162,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Triager)?;
-    let detail = detail::load(&state, staff, parse_id(&id)?).await?;
+    let detail = desk::load(&state, staff, parse_id(&id)?).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -165,7 +177,7 @@ pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 #[utoipa::path(patch, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
     request_body(content = crate::http::openapi::TriagePatchBody, content_type = "application/json"),
-    responses((status = 200, description = "The changed submission", body = detail::Detail),
+    responses((status = 200, description = "The changed submission", body = desk::Detail),
         (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
@@ -180,16 +192,16 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Triager)?;
     let id = parse_id(&id)?;
-    let patch = detail::parse_patch(&json_object(&body)?).map_err(ApiError::Validation)?;
-    detail::apply(&state, staff, &[id], &patch).await?;
-    let detail = detail::load(&state, staff, id).await?;
+    let patch = TriagePatch::from_json(&json_object(&body)?).map_err(ApiError::Validation)?;
+    desk::apply(&state, staff, &[id], &patch).await?;
+    let detail = desk::load(&state, staff, id).await?;
     Ok(Json(detail).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/internal/feedback/{id}/notes", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
     request_body(content = crate::http::openapi::NoteBody, content_type = "application/json"),
-    responses((status = 201, description = "The note", body = detail::NoteView),
+    responses((status = 201, description = "The note", body = desk::NoteView),
         (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
@@ -205,7 +217,7 @@ async fn add_note(
     let staff = auth.require(Role::Triager)?;
     let map = json_object(&body)?;
     let text = map.get("body").and_then(Value::as_str).unwrap_or_default();
-    let note = detail::add_note(&state, staff, parse_id(&id)?, text).await?;
+    let note = desk::add_note(&state, staff, parse_id(&id)?, text).await?;
     let view = json!({"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at});
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
