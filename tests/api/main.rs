@@ -18,5 +18,6 @@ mod operations;
 mod privacy;
 mod process;
 mod replicas;
+mod served;
 mod statistics;
 mod triage_view;
