@@ -187,6 +187,11 @@ def cmd_dockerfile() -> None:
     for path in ["target", ".git", "node_modules", "widget/node_modules", "feedbackd-data"]:
         check(dockerignore_excludes(patterns, path), f".dockerignore excludes {path}")
     needed = {"Cargo.toml", "Cargo.lock", "src/main.rs", "src/lib.rs"} | compiled_in_paths()
+    # Cargo reads every workspace member's manifest, whichever package is built.
+    members = re.search(r"^members\s*=\s*\[([^\]]*)\]", (ROOT / "Cargo.toml").read_text(), re.M)
+    for member in re.findall(r'"([^"]+)"', members.group(1)) if members else []:
+        if member != ".":
+            needed.add(f"{member}/Cargo.toml")
     kept_out = sorted(p for p in needed if dockerignore_excludes(patterns, p))
     check(
         not kept_out,
