@@ -575,6 +575,16 @@ def cmd_docs() -> None:
         check(topic.lower() in " ".join(text.split()).lower(), f"covers `{topic}`")
     for link in re.findall(r"\]\((\.\./[^)#]+|[^):#]+)\)", text):
         check((path.parent / link).exists(), f"link {link} resolves")
+    # A reader follows the docs from the repository alone: no link may leave it.
+    outside = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for link in re.findall(r"\]\(([^)#\s]+)", page.read_text()):
+            if re.match(r"[a-z]+:", link):
+                continue
+            target = (page.parent / link).resolve()
+            if not target.is_relative_to(ROOT.resolve()) or not target.exists():
+                outside.append(f"{page.relative_to(ROOT)}: {link}")
+    check(not outside, "README.md and docs/*.md link only files inside the repository", ", ".join(outside))
     finish()
 
 
