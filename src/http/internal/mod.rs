@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::auth::Authenticated;
 use super::error::ApiError;
+use super::openapi::{InternalProblems, Invalid, MalformedBody, NotFound};
 use crate::app::AppState;
 use crate::domain::{Role, TriagePatch};
 use crate::store::{QueueCursor, QueueItem};
@@ -113,10 +114,8 @@ pub async fn queue_page(
 #[utoipa::path(get, path = "/api/v1/internal/feedback", tag = "internal", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, description = "A page of the queue, newest first", body = Page),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        Invalid,
+        InternalProblems))]
 async fn list(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -152,10 +151,8 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 #[utoipa::path(get, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
     responses((status = 200, description = "The submission; viewing its contact details is audited", body = desk::Detail),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        NotFound,
+        InternalProblems))]
 async fn show(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -178,12 +175,10 @@ pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     params(("id" = String, Path, description = "Submission id")),
     request_body(content = crate::http::openapi::TriagePatchBody, content_type = "application/json"),
     responses((status = 200, description = "The changed submission", body = desk::Detail),
-        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        MalformedBody,
+        NotFound,
+        Invalid,
+        InternalProblems))]
 async fn update(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -202,12 +197,10 @@ async fn update(
     params(("id" = String, Path, description = "Submission id")),
     request_body(content = crate::http::openapi::NoteBody, content_type = "application/json"),
     responses((status = 201, description = "The note", body = desk::NoteView),
-        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        MalformedBody,
+        NotFound,
+        Invalid,
+        InternalProblems))]
 async fn add_note(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -225,10 +218,8 @@ async fn add_note(
 #[utoipa::path(get, path = "/api/v1/internal/feedback/{id}/attachments/{n}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id"), ("n" = String, Path, description = "0-based position")),
     responses((status = 200, description = "The file, as a download", content_type = "application/octet-stream"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        NotFound,
+        InternalProblems))]
 async fn attachment(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -241,9 +232,7 @@ async fn attachment(
 
 #[utoipa::path(get, path = "/api/v1/internal/audit", tag = "internal", security(("bearer" = [])),
     responses((status = 200, description = "The newest audit entries (no addresses, only blind indexes)", body = Object),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        InternalProblems))]
 async fn audit_log(
     auth: Authenticated,
     State(state): State<AppState>,
