@@ -97,7 +97,6 @@ pub struct Problem {
 /// The problems every internal operation may answer, declared once: `responses(…,
 /// InternalProblems)` adds 401, 403 and 503.
 #[derive(IntoResponses)]
-#[expect(dead_code, reason = "documents problem+json")]
 pub enum InternalProblems {
     #[response(
         status = 401,
