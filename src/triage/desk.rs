@@ -16,6 +16,7 @@ use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal
 const DUPLICATES_SHOWN: u32 = 20;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
+const DUPLICATE_OF_RULE: &str = "must name another existing submission";
 
 /// Why the desk did not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -255,8 +256,6 @@ pub async fn apply(
         )),
     }
 }
-
-const DUPLICATE_OF_RULE: &str = "must name another existing submission";
 
 /// Adds a private note by this staff member.
 pub async fn add_note(
