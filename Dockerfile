@@ -12,8 +12,11 @@
 # Configuration is only `FEEDBACKD_*` environment variables (and the usual AWS_* ones), see
 # docs/OPERATIONS.md.
 
-# The toolchain this project is built and tested with (Cargo.toml asks for >= 1.88, edition 2024).
-ARG RUST_VERSION=1.95
+# The toolchain this project is built and tested with: the one rust-toolchain.toml pins, which
+# Cargo.toml's rust-version asks for (edition 2024). rust-toolchain.toml itself stays out of the
+# build context (.dockerignore): the image already is that toolchain, and rustup would otherwise
+# download rustfmt and clippy, which a release build does not need.
+ARG RUST_VERSION=1.95.0
 ARG CARGO_CHEF_VERSION=0.1.77
 
 FROM rust:${RUST_VERSION}-bookworm AS chef

@@ -5,6 +5,7 @@
 
 pub mod fields;
 mod form;
+mod patch;
 mod terms;
 mod triage;
 
@@ -15,5 +16,6 @@ pub use fields::{
 pub use form::{
     Browser, Contact, Environment, RawForm, RawValue, SpamSignals, Submission, ValidationErrors,
 };
+pub use patch::{Labels, MAX_LABELS, TriagePatch};
 pub use terms::Terms;
 pub use triage::{Role, Status, parse_label, parse_staff_name};

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::app::AppState;
 
@@ -94,6 +94,60 @@ pub struct Problem {
     errors: Vec<FieldProblem>,
 }
 
+/// The problems every internal operation may answer, declared once: `responses(…,
+/// InternalProblems)` adds 401, 403 and 503.
+#[derive(IntoResponses)]
+pub enum InternalProblems {
+    #[response(
+        status = 401,
+        description = "No valid bearer token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "The role does not allow this",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    #[response(
+        status = 503,
+        description = "Storage unavailable (Retry-After)",
+        content_type = "application/problem+json"
+    )]
+    StorageUnavailable(Problem),
+}
+
+/// `400 malformed_body`.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "Malformed body",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "documents problem+json")]
+pub struct MalformedBody(Problem);
+
+/// `404 not_found`.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such submission",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "documents problem+json")]
+pub struct NotFound(Problem);
+
+/// `422`: every failing field listed.
+#[derive(IntoResponses)]
+#[response(
+    status = 422,
+    description = "Invalid parameters or fields",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "documents problem+json")]
+pub struct Invalid(Problem);
+
 #[derive(ToSchema)]
 #[expect(dead_code, reason = "documents the terms")]
 pub struct TermsBody {
@@ -117,6 +171,9 @@ pub struct LimitsBody {
 pub struct TriagePatchBody {
     #[schema(pattern = "^(new|triaged|in_progress|done|wont_fix|duplicate|spam)$")]
     status: Option<String>,
+    /// Replaces the labels: each 1–40 characters without commas, trimmed and lower-cased;
+    /// repeats are dropped before the cap is counted.
+    #[schema(max_items = 20)]
     labels: Option<Vec<String>>,
     assignee: Option<String>,
     duplicate_of: Option<uuid::Uuid>,
@@ -191,4 +248,34 @@ pub fn router() -> Router<AppState> {
         "/api/v1/openapi.json",
         get(|| async { Json(ApiDoc::openapi()) }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_internal_operation_declares_its_problems() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut operations = 0;
+        for (path, item) in paths
+            .iter()
+            .filter(|(p, _)| p.starts_with("/api/v1/internal"))
+        {
+            for (method, operation) in item.as_object().expect("a path item") {
+                operations += 1;
+                for status in ["401", "403", "503"] {
+                    let content = &operation["responses"][status]["content"];
+                    assert!(
+                        content["application/problem+json"]["schema"]["$ref"]
+                            .as_str()
+                            .is_some_and(|r| r.ends_with("/Problem")),
+                        "{method} {path}: {status} as problem+json"
+                    );
+                }
+            }
+        }
+        assert!(operations >= 8, "{operations} internal operations");
+    }
 }

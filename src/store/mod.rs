@@ -83,8 +83,15 @@ pub trait TriageStore {
     ) -> Result<Vec<QueueItem>, StoreError>;
     /// Submissions per status among those the filter (but its status) matches.
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
-    /// Applies a patch to each of `ids`; returns how many exist.
-    async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError>;
+    /// Applies a patch to every one of `ids` (repeats ignored) and writes one audit row per
+    /// submission, copied from `audit`, in one transaction: either all of them change or, when
+    /// the change is refused, none does and nothing is audited.
+    async fn apply_triage(
+        &self,
+        ids: &[Uuid],
+        patch: &TriagePatch,
+        audit: &AuditEntry,
+    ) -> Result<Result<(), TriageRefusal>, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
     /// Other submissions with the same fingerprint, newest first.

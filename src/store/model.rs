@@ -1,7 +1,12 @@
 //! The rows the store reads and writes: plain data, no behaviour.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+use crate::domain::MAX_LABELS;
+pub use crate::domain::TriagePatch;
 
 /// The terms-acceptance record kept with every submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,15 +172,54 @@ pub struct QueueItem {
     pub has_contact: bool,
 }
 
-/// A change to a submission's triage state; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TriagePatch {
-    pub status: Option<String>,
-    pub labels: Option<Vec<String>>,
-    /// Labels added to those already there (bulk actions).
-    pub add_label: Option<String>,
-    pub assignee: Option<Option<String>>,
-    pub duplicate_of: Option<Option<Uuid>>,
+/// Why a triage change was refused as a whole; nothing was changed and nothing audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriageRefusal {
+    /// These of the requested ids name no submission (in the order they were asked for).
+    Unknown(Vec<Uuid>),
+    /// `duplicate_of` names no submission.
+    UnknownOriginal,
+    /// Adding the label would give these submissions more than [`MAX_LABELS`] labels.
+    LabelsFull(Vec<Uuid>),
+}
+
+impl TriageRefusal {
+    /// The refusal, if any, for a change to `ids` given the labels of the submissions found
+    /// among them (locked by the caller's transaction).
+    pub(crate) fn check(
+        ids: &[Uuid],
+        found: &HashMap<Uuid, Vec<String>>,
+        patch: &TriagePatch,
+    ) -> Option<Self> {
+        let unknown: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| !found.contains_key(id))
+            .copied()
+            .collect();
+        if !unknown.is_empty() {
+            return Some(Self::Unknown(unknown));
+        }
+        let label = patch
+            .add_label
+            .as_ref()
+            .filter(|_| patch.labels.is_none())?;
+        let full: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| {
+                found
+                    .get(id)
+                    .is_some_and(|labels| labels.len() >= MAX_LABELS && !labels.contains(label))
+            })
+            .copied()
+            .collect();
+        (!full.is_empty()).then_some(Self::LabelsFull(full))
+    }
+}
+
+/// `ids` without repeats, in the order first given.
+pub(crate) fn distinct_ids(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

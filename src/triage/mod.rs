@@ -1,6 +1,9 @@
-//! Automatic triage at intake: routing rules from configuration (labels, assignee), a
+//! Triage. Automatic triage at intake: routing rules from configuration (labels, assignee), a
 //! fingerprint of the normalised text that groups likely duplicates, and spam signals that put
-//! a submission in `spam` instead of the queue. Pure functions of the parsed submission.
+//! a submission in `spam` instead of the queue (pure functions of the parsed submission, here).
+//! Triage by staff: the [`desk`] service that the JSON API and the triage view share.
+
+pub mod desk;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

@@ -2,7 +2,8 @@
 //! counting the submissions themselves, through intake, triage changes and erasure.
 
 use chrono::{DateTime, Utc};
-use feedbackd::store::{AuditEntry, EraseScope, QueueFilter, TriagePatch};
+use feedbackd::domain::{Labels, Status, TriagePatch};
+use feedbackd::store::{AuditEntry, EraseScope, QueueFilter};
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -59,26 +60,38 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
     assert_counts(&app, &[("new", 5)]).await;
 
     let store = app.state.store.as_ref();
-    let close = TriagePatch {
-        status: Some("done".to_owned()),
-        ..TriagePatch::default()
-    };
-    assert_eq!(store.update_triage(&ids[1..4], &close).await.unwrap(), 3);
-    // Changes that leave the status alone leave the counts alone.
-    let relabel = TriagePatch {
-        labels: Some(vec!["ui".to_owned()]),
-        ..TriagePatch::default()
-    };
-    store.update_triage(&ids, &relabel).await.unwrap();
-    assert_counts(&app, &[("done", 3), ("new", 2)]).await;
-
     let audit = AuditEntry {
         at: Utc::now(),
         actor: "test".to_owned(),
-        action: "privacy_erase_everything".to_owned(),
+        action: "triage".to_owned(),
         submission_id: None,
         blind_index: None,
         detail: None,
+    };
+    let close = TriagePatch {
+        status: Some(Status::Done),
+        ..TriagePatch::default()
+    };
+    store
+        .apply_triage(&ids[1..4], &close, &audit)
+        .await
+        .unwrap()
+        .unwrap();
+    // Changes that leave the status alone leave the counts alone.
+    let relabel = TriagePatch {
+        labels: Labels::parse(["ui"]),
+        ..TriagePatch::default()
+    };
+    store
+        .apply_triage(&ids, &relabel, &audit)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_counts(&app, &[("done", 3), ("new", 2)]).await;
+
+    let audit = AuditEntry {
+        action: "privacy_erase_everything".to_owned(),
+        ..audit
     };
     store
         .erase(&ids[2..5], EraseScope::Everything, &audit)

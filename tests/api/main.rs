@@ -9,6 +9,7 @@ mod helpers;
 
 mod admin;
 mod attachments;
+mod bulk_triage;
 mod counts;
 mod edge;
 mod frozen;
@@ -19,5 +20,6 @@ mod operations;
 mod privacy;
 mod process;
 mod replicas;
+mod served;
 mod statistics;
 mod triage_view;

@@ -1,84 +1,15 @@
 //! The real binary: `serve` prints its URLs, logs hold nothing personal, SIGTERM stops it
 //! cleanly, and an acknowledged submission survives a SIGKILL.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use feedbackd::store;
 use serde_json::{Value, json};
 
 use crate::helpers::terms_version;
-
-const BIN: &str = env!("CARGO_BIN_EXE_feedbackd");
-
-struct Served {
-    child: Child,
-    base: String,
-    stderr_file: std::path::PathBuf,
-    /// What `serve` printed before its demo-page line and the lines right after it.
-    announced: Vec<String>,
-}
-
-impl Drop for Served {
-    /// A failing test must not leave a server running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data_dir: &Path, extra_env: &[(&str, &str)]) -> Served {
-    let stderr_file = data_dir.join("stderr.log");
-    let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .env("FEEDBACKD_DATA_DIR", data_dir)
-        .env("FEEDBACKD_LISTEN", "127.0.0.1:0")
-        .env("FEEDBACKD_ADMIN_LISTEN", "127.0.0.1:0")
-        .env("FEEDBACKD_RATE_LIMIT_PER_MINUTE", "0")
-        .env("RUST_LOG", "trace")
-        .env_remove("FEEDBACKD_DATABASE_URL")
-        .env_remove("FEEDBACKD_STORAGE_URL")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_file).unwrap());
-    for (k, v) in extra_env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut base = None;
-    let mut announced = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(url) = line.strip_prefix("feedbackd: demo page ") {
-            base = Some(url.trim_end_matches('/').to_owned());
-        }
-        let last = line.contains("metrics http");
-        announced.push(line);
-        if last {
-            break;
-        }
-    }
-    // Keep reading what the service prints, as a terminal would.
-    std::thread::spawn(move || lines.for_each(drop));
-    Served {
-        child,
-        base: base.expect("serve prints the demo page URL"),
-        stderr_file,
-        announced,
-    }
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use crate::served::{BIN, serve, signal};
 
 fn submission(terms_version: &str) -> Value {
     json!({

@@ -2,57 +2,21 @@
 //! the suite runs on them, else one SQLite file + one folder): they migrate concurrently, accept
 //! submissions in parallel, and never run a housekeeping pass at the same time.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::helpers::{terms_version, test_settings};
+use crate::served::{Served, signal, start};
 
-const BIN: &str = env!("CARGO_BIN_EXE_feedbackd");
-
-struct Replica {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-}
-
-fn start(env: &[(String, String)], dir: &std::path::Path, n: usize) -> Replica {
-    let log = dir.join(format!("replica-{n}.log"));
-    let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .env("FEEDBACKD_LISTEN", "127.0.0.1:0")
-        .env("FEEDBACKD_ADMIN_LISTEN", "127.0.0.1:0")
-        .env("FEEDBACKD_RATE_LIMIT_PER_MINUTE", "0")
-        .env("FEEDBACKD_SWEEP_INTERVAL_SECS", "1")
-        .env("FEEDBACKD_LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn,feedbackd::app=debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("feedbackd: demo page ")
-                .map(|u| u.trim_end_matches('/').to_owned())
-        })
-        .expect("the replica started");
-    std::thread::spawn(move || lines.for_each(drop));
-    Replica { child, base, log }
-}
-
-impl Drop for Replica {
-    /// A failing test must not leave a server running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn replica(env: &[(String, String)], dir: &std::path::Path, n: usize) -> Served {
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.extend([
+        ("FEEDBACKD_SWEEP_INTERVAL_SECS", "1"),
+        ("FEEDBACKD_LOG_FORMAT", "json"),
+        ("RUST_LOG", "warn,feedbackd::app=debug"),
+    ]);
+    start(dir.join(format!("replica-{n}.log")), &env)
 }
 
 /// (start, end) of each housekeeping pass in a replica's log, in microseconds.
@@ -95,8 +59,8 @@ async fn two_replicas_share_one_database_and_one_store() {
     }
     // Start both at once: their migrations race, and the database must come out right.
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| start(&env, dir.path(), 1));
-        let b = s.spawn(|| start(&env, dir.path(), 2));
+        let a = s.spawn(|| replica(&env, dir.path(), 1));
+        let b = s.spawn(|| replica(&env, dir.path(), 2));
         (a.join().unwrap(), b.join().unwrap())
     });
     let mut replicas = [a, b];
@@ -128,14 +92,18 @@ async fn two_replicas_share_one_database_and_one_store() {
     for response in futures::future::join_all(requests).await {
         assert_eq!(response.unwrap().status(), 201);
     }
-    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    // The lease is given up after every pass, so each replica gets its turn: wait for both,
+    // or the overlap check below would compare one replica's passes with nothing.
+    let started = Instant::now();
+    while replicas.iter().any(|r| passes(&r.stderr_file).is_empty()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "a replica ran no housekeeping pass within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     for replica in &replicas {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(replica.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        signal(&replica.child, "TERM");
     }
     for replica in &mut replicas {
         assert!(replica.child.wait().unwrap().success());
@@ -149,8 +117,14 @@ async fn two_replicas_share_one_database_and_one_store() {
     assert!(counts.contains(&("attachments", 40)), "{counts:?}");
     store.close().await;
 
-    let (one, two) = (passes(&replicas[0].log), passes(&replicas[1].log));
-    assert!(!one.is_empty() || !two.is_empty(), "housekeeping ran");
+    let (one, two) = (
+        passes(&replicas[0].stderr_file),
+        passes(&replicas[1].stderr_file),
+    );
+    assert!(
+        !one.is_empty() && !two.is_empty(),
+        "each replica ran a pass: {one:?} {two:?}"
+    );
     for (s1, e1) in &one {
         for (s2, e2) in &two {
             assert!(
@@ -160,7 +134,7 @@ async fn two_replicas_share_one_database_and_one_store() {
         }
     }
     for replica in &replicas {
-        let log = std::fs::read_to_string(&replica.log).unwrap();
+        let log = std::fs::read_to_string(&replica.stderr_file).unwrap();
         assert!(
             !log.contains("ERROR") && !log.contains("\"level\":\"ERROR\""),
             "{log}"

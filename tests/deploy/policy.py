@@ -187,6 +187,11 @@ def cmd_dockerfile() -> None:
     for path in ["target", ".git", "node_modules", "widget/node_modules", "feedbackd-data"]:
         check(dockerignore_excludes(patterns, path), f".dockerignore excludes {path}")
     needed = {"Cargo.toml", "Cargo.lock", "src/main.rs", "src/lib.rs"} | compiled_in_paths()
+    # Cargo reads every workspace member's manifest, whichever package is built.
+    members = re.search(r"^members\s*=\s*\[([^\]]*)\]", (ROOT / "Cargo.toml").read_text(), re.M)
+    for member in re.findall(r'"([^"]+)"', members.group(1)) if members else []:
+        if member != ".":
+            needed.add(f"{member}/Cargo.toml")
     kept_out = sorted(p for p in needed if dockerignore_excludes(patterns, p))
     check(
         not kept_out,
@@ -570,6 +575,16 @@ def cmd_docs() -> None:
         check(topic.lower() in " ".join(text.split()).lower(), f"covers `{topic}`")
     for link in re.findall(r"\]\((\.\./[^)#]+|[^):#]+)\)", text):
         check((path.parent / link).exists(), f"link {link} resolves")
+    # A reader follows the docs from the repository alone: no link may leave it.
+    outside = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for link in re.findall(r"\]\(([^)#\s]+)", page.read_text()):
+            if re.match(r"[a-z]+:", link):
+                continue
+            target = (page.parent / link).resolve()
+            if not target.is_relative_to(ROOT.resolve()) or not target.exists():
+                outside.append(f"{page.relative_to(ROOT)}: {link}")
+    check(not outside, "README.md and docs/*.md link only files inside the repository", ", ".join(outside))
     finish()
 
 

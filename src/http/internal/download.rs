@@ -9,9 +9,9 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use uuid::Uuid;
 
-use super::detail::submission;
 use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::triage::desk::submission;
 
 /// `filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
 fn disposition(kind: &str, filename: &str) -> String {

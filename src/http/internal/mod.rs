@@ -2,7 +2,6 @@
 //! the queue, one submission, triage changes, notes, attachment downloads and the audit log.
 //! Every route needs a bearer token or a staff session (401), and a role (403).
 
-pub mod detail;
 pub mod download;
 pub(super) mod privacy;
 pub mod query;
@@ -19,9 +18,11 @@ use uuid::Uuid;
 
 use super::auth::Authenticated;
 use super::error::ApiError;
+use super::openapi::{InternalProblems, Invalid, MalformedBody, NotFound};
 use crate::app::AppState;
-use crate::domain::Role;
+use crate::domain::{Role, TriagePatch};
 use crate::store::{QueueCursor, QueueItem};
+use crate::triage::desk::{self, DeskError};
 use query::{ListQuery, encode_cursor};
 
 pub fn router() -> Router<AppState> {
@@ -113,10 +114,8 @@ pub async fn queue_page(
 #[utoipa::path(get, path = "/api/v1/internal/feedback", tag = "internal", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, description = "A page of the queue, newest first", body = Page),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        Invalid,
+        InternalProblems))]
 async fn list(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -133,24 +132,34 @@ async fn list(
     ))
 }
 
+/// The desk's errors at the boundary: a submission that does not exist (the one asked for, or
+/// any of those selected) is a 404, an invalid change a 422.
+impl From<DeskError> for ApiError {
+    fn from(error: DeskError) -> Self {
+        match error {
+            DeskError::NotFound | DeskError::Unknown(_) => Self::NotFound,
+            DeskError::Invalid(errors) => Self::Validation(errors),
+            DeskError::Store(error) => Self::storage(error),
+        }
+    }
+}
+
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
 #[utoipa::path(get, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
-    responses((status = 200, description = "The submission; viewing its contact details is audited", body = detail::Detail),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The submission; viewing its contact details is audited", body = desk::Detail),
+        NotFound,
+        InternalProblems))]
 async fn show(
     auth: Authenticated,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Triager)?;
-    let detail = detail::load(&state, staff, parse_id(&id)?).await?;
+    let detail = desk::load(&state, staff, parse_id(&id)?).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -165,13 +174,11 @@ pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 #[utoipa::path(patch, path = "/api/v1/internal/feedback/{id}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
     request_body(content = crate::http::openapi::TriagePatchBody, content_type = "application/json"),
-    responses((status = 200, description = "The changed submission", body = detail::Detail),
-        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The changed submission", body = desk::Detail),
+        MalformedBody,
+        NotFound,
+        Invalid,
+        InternalProblems))]
 async fn update(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -180,22 +187,20 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Triager)?;
     let id = parse_id(&id)?;
-    let patch = detail::parse_patch(&json_object(&body)?).map_err(ApiError::Validation)?;
-    detail::apply(&state, staff, &[id], &patch).await?;
-    let detail = detail::load(&state, staff, id).await?;
+    let patch = TriagePatch::from_json(&json_object(&body)?).map_err(ApiError::Validation)?;
+    desk::apply(&state, staff, &[id], &patch).await?;
+    let detail = desk::load(&state, staff, id).await?;
     Ok(Json(detail).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/internal/feedback/{id}/notes", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id")),
     request_body(content = crate::http::openapi::NoteBody, content_type = "application/json"),
-    responses((status = 201, description = "The note", body = detail::NoteView),
-        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "The note", body = desk::NoteView),
+        MalformedBody,
+        NotFound,
+        Invalid,
+        InternalProblems))]
 async fn add_note(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -205,7 +210,7 @@ async fn add_note(
     let staff = auth.require(Role::Triager)?;
     let map = json_object(&body)?;
     let text = map.get("body").and_then(Value::as_str).unwrap_or_default();
-    let note = detail::add_note(&state, staff, parse_id(&id)?, text).await?;
+    let note = desk::add_note(&state, staff, parse_id(&id)?, text).await?;
     let view = json!({"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at});
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -213,10 +218,8 @@ async fn add_note(
 #[utoipa::path(get, path = "/api/v1/internal/feedback/{id}/attachments/{n}", tag = "internal", security(("bearer" = [])),
     params(("id" = String, Path, description = "Submission id"), ("n" = String, Path, description = "0-based position")),
     responses((status = 200, description = "The file, as a download", content_type = "application/octet-stream"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such submission", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        NotFound,
+        InternalProblems))]
 async fn attachment(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -229,9 +232,7 @@ async fn attachment(
 
 #[utoipa::path(get, path = "/api/v1/internal/audit", tag = "internal", security(("bearer" = [])),
     responses((status = 200, description = "The newest audit entries (no addresses, only blind indexes)", body = Object),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        InternalProblems))]
 async fn audit_log(
     auth: Authenticated,
     State(state): State<AppState>,

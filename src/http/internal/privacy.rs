@@ -50,11 +50,9 @@ fn check_fields(
 #[utoipa::path(post, path = "/api/v1/internal/privacy/export", tag = "internal", security(("bearer" = [])),
     request_body(content = crate::http::openapi::PrivacyExportBody, content_type = "application/json"),
     responses((status = 200, description = "Everything stored about the address", body = crate::privacy::requests::Export),
-        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        crate::http::openapi::MalformedBody,
+        crate::http::openapi::Invalid,
+        crate::http::openapi::InternalProblems))]
 pub async fn export(
     auth: Authenticated,
     State(state): State<AppState>,
@@ -79,11 +77,9 @@ pub async fn export(
 #[utoipa::path(post, path = "/api/v1/internal/privacy/erase", tag = "internal", security(("bearer" = [])),
     request_body(content = crate::http::openapi::PrivacyEraseBody, content_type = "application/json"),
     responses((status = 200, description = "What was removed", body = Object),
-        (status = 400, description = "Malformed body", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
+        crate::http::openapi::MalformedBody,
+        crate::http::openapi::Invalid,
+        crate::http::openapi::InternalProblems))]
 pub async fn erase(
     auth: Authenticated,
     State(state): State<AppState>,

@@ -13,13 +13,13 @@ use uuid::Uuid;
 
 use super::VIEW_CSP;
 use crate::app::AppState;
-use crate::domain::{Role, Status, parse_label, parse_staff_name};
+use crate::domain::{Role, Status, TriagePatch, ValidationErrors};
 use crate::http::auth::{SESSION_COOKIE, ViewStaff, cookie};
 use crate::http::error::ApiError;
 use crate::http::internal::query::ListQuery;
-use crate::http::internal::{ItemView, detail, download, queue_page};
+use crate::http::internal::{ItemView, download, queue_page};
 use crate::staff::{self, Staff, Via};
-use crate::store::TriagePatch;
+use crate::triage::desk::{self, DeskError};
 
 /// The fields of a submitted HTML form, repeated names kept.
 pub(super) struct FormFields(Vec<(String, String)>);
@@ -342,7 +342,7 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Result<Response, ApiError> {
-    let detail = detail::load(&state, &staff, parse_id(&id)?).await?;
+    let detail = desk::load(&state, &staff, parse_id(&id)?).await?;
     page(
         &state,
         "detail.html",
@@ -372,59 +372,25 @@ pub async fn update(
     check_csrf(&staff, &form)?;
     let id = parse_id(&id)?;
     let here = format!("/triage/feedback/{id}");
-    let mut patch = TriagePatch::default();
-    let mut problems = Vec::new();
-    if let Some(status) = form.get("status") {
-        match Status::parse(status) {
-            Some(s) => patch.status = Some(s.as_str().to_owned()),
-            None => problems.push("unknown status"),
-        }
-    }
-    if let Some(labels) = form.get("labels") {
-        let parsed: Option<Vec<String>> = labels
-            .split(',')
-            .filter(|l| !l.trim().is_empty())
-            .map(parse_label)
-            .collect();
-        match parsed {
-            Some(labels) => patch.labels = Some(labels),
-            None => problems.push("labels must be 1 to 40 characters each"),
-        }
-    }
-    if let Some(assignee) = form.get("assignee") {
-        match assignee.trim() {
-            "" => patch.assignee = Some(None),
-            name => match parse_staff_name(name) {
-                Some(name) => patch.assignee = Some(Some(name)),
-                None => problems.push("the assignee is not a valid staff name"),
-            },
-        }
-    }
-    if let Some(original) = form.get("duplicate_of") {
-        match original.trim() {
-            "" => patch.duplicate_of = Some(None),
-            raw => match Uuid::parse_str(raw) {
-                Ok(original) => patch.duplicate_of = Some(Some(original)),
-                Err(_) => problems.push("duplicate-of must be a submission id"),
-            },
-        }
-    }
-    if !problems.is_empty() {
-        return Ok(back_to(&here, "error", &problems.join("; ")));
-    }
-    match detail::apply(&state, &staff, &[id], &patch).await {
+    let patch = match TriagePatch::from_form(|name| form.get(name)) {
+        Ok(patch) => patch,
+        Err(errors) => return Ok(back_to(&here, "error", &messages(&errors))),
+    };
+    match desk::apply(&state, &staff, &[id], &patch).await {
         Ok(()) => Ok(back_to(&here, "notice", "Saved.")),
-        Err(ApiError::Validation(errors)) => {
-            let message = errors
-                .0
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            Ok(back_to(&here, "error", &message))
-        }
-        Err(other) => Err(other),
+        Err(DeskError::Invalid(errors)) => Ok(back_to(&here, "error", &messages(&errors))),
+        Err(other) => Err(other.into()),
     }
+}
+
+/// The failing fields as one line for the page, e.g. `labels must be …; status is not …`.
+fn messages(errors: &ValidationErrors) -> String {
+    errors
+        .0
+        .iter()
+        .map(|e| format!("{} {}", e.field.replace('_', "-"), e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub async fn add_note(
@@ -437,14 +403,14 @@ pub async fn add_note(
     check_csrf(&staff, &form)?;
     let id = parse_id(&id)?;
     let here = format!("/triage/feedback/{id}");
-    match detail::add_note(&state, &staff, id, form.get("body").unwrap_or_default()).await {
+    match desk::add_note(&state, &staff, id, form.get("body").unwrap_or_default()).await {
         Ok(_) => Ok(back_to(&here, "notice", "Note added.")),
-        Err(ApiError::Validation(_)) => Ok(back_to(
+        Err(DeskError::Invalid(_)) => Ok(back_to(
             &here,
             "error",
             "A note must be 1 to 10,000 characters.",
         )),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -468,35 +434,36 @@ pub async fn bulk(
     if ids.is_empty() {
         return Ok(back_to(&back, "error", "Select at least one submission."));
     }
-    let patch = TriagePatch {
-        status: form
-            .get("status")
-            .and_then(Status::parse)
-            .map(|s| s.as_str().to_owned()),
-        add_label: form
-            .get("label")
-            .filter(|l| !l.trim().is_empty())
-            .and_then(parse_label),
-        assignee: form
-            .get("assignee")
-            .filter(|a| !a.trim().is_empty())
-            .and_then(parse_staff_name)
-            .map(Some),
-        ..TriagePatch::default()
+    let patch = match TriagePatch::from_bulk_form(|name| form.get(name)) {
+        Ok(patch) if patch.is_empty() => {
+            return Ok(back_to(
+                &back,
+                "error",
+                "Choose a status, a label or an assignee.",
+            ));
+        }
+        Ok(patch) => patch,
+        Err(errors) => return Ok(back_to(&back, "error", &messages(&errors))),
     };
-    if patch == TriagePatch::default() {
-        return Ok(back_to(
+    // All or nothing: an unknown or invalid selection changes none of them.
+    match desk::apply(&state, &staff, &ids, &patch).await {
+        Ok(()) => {
+            let changed = ids.iter().collect::<std::collections::HashSet<_>>().len();
+            let notice = format!("Updated {changed} submission(s).");
+            Ok(back_to(&back, "notice", &notice))
+        }
+        Err(DeskError::Unknown(unknown)) => {
+            let unknown: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
+            let message = format!("Nothing was changed: no submission {}.", unknown.join(", "));
+            Ok(back_to(&back, "error", &message))
+        }
+        Err(DeskError::Invalid(errors)) => Ok(back_to(
             &back,
             "error",
-            "Choose a status, a label or an assignee.",
-        ));
+            &format!("Nothing was changed: {}.", messages(&errors)),
+        )),
+        Err(other) => Err(other.into()),
     }
-    detail::apply(&state, &staff, &ids, &patch).await?;
-    Ok(back_to(
-        &back,
-        "notice",
-        &format!("Updated {} submission(s).", ids.len()),
-    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,6 +1,8 @@
 //! PostgreSQL: the queue (keyset pages, newest first, `tsvector` text search), triage
 //! updates, notes, likely duplicates and the audit log.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::Utc;
 use sqlx::postgres::{PgConnection, PgRow, Postgres};
@@ -9,7 +11,8 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use crate::store::{
-    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch, TriageStore,
+    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
+    TriageRefusal, TriageStore, distinct_ids,
 };
 
 /// The page is chosen first (inner query), and only its rows get their attachment count and
@@ -144,14 +147,46 @@ impl TriageStore for PostgresStore {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError> {
+    async fn apply_triage(
+        &self,
+        ids: &[Uuid],
+        patch: &TriagePatch,
+        audit: &AuditEntry,
+    ) -> Result<Result<(), TriageRefusal>, StoreError> {
+        let ids = distinct_ids(ids);
+        let mut tx = self.pool.begin().await?;
+        // Locked in id order, so two bulk changes over the same rows cannot deadlock.
+        let rows = sqlx::query(
+            "SELECT id, labels FROM submissions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        let found = rows
+            .iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("labels")?)))
+            .collect::<Result<HashMap<Uuid, Vec<String>>, sqlx::Error>>()?;
+        if let Some(refusal) = TriageRefusal::check(&ids, &found, patch) {
+            return Ok(Err(refusal));
+        }
+        if let Some(Some(original)) = patch.duplicate_of {
+            // Shared lock: the original cannot be erased before this commits.
+            let exists = sqlx::query("SELECT 1 FROM submissions WHERE id = $1 FOR SHARE")
+                .bind(original)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if !exists {
+                return Ok(Err(TriageRefusal::UnknownOriginal));
+            }
+        }
         let mut qb = QueryBuilder::<Postgres>::new("UPDATE submissions SET updated_at = ");
         qb.push_bind(Utc::now());
-        if let Some(status) = &patch.status {
-            qb.push(", status = ").push_bind(status.clone());
+        if let Some(status) = patch.status {
+            qb.push(", status = ").push_bind(status.as_str());
         }
         if let Some(labels) = &patch.labels {
-            qb.push(", labels = ").push_bind(labels.clone());
+            qb.push(", labels = ").push_bind(labels.as_slice().to_vec());
         } else if let Some(label) = &patch.add_label {
             qb.push(", labels = CASE WHEN ")
                 .push_bind(label.clone())
@@ -165,10 +200,17 @@ impl TriageStore for PostgresStore {
         if let Some(duplicate_of) = &patch.duplicate_of {
             qb.push(", duplicate_of = ").push_bind(*duplicate_of);
         }
-        qb.push(" WHERE id = ANY(")
-            .push_bind(ids.to_vec())
-            .push(")");
-        Ok(qb.build().execute(&self.pool).await?.rows_affected())
+        qb.push(" WHERE id = ANY(").push_bind(ids.clone()).push(")");
+        qb.build().execute(&mut *tx).await?;
+        for id in ids {
+            let entry = AuditEntry {
+                submission_id: Some(id),
+                ..audit.clone()
+            };
+            insert_audit_row(&mut tx, &entry).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {

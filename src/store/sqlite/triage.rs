@@ -1,6 +1,8 @@
 //! SQLite: the queue (keyset pages, newest first, FTS5 text search), triage updates, notes,
 //! likely duplicates and the audit log.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::Utc;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
@@ -10,8 +12,8 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
 use crate::store::{
-    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch, TriageStore,
-    fts5_query,
+    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
+    TriageRefusal, TriageStore, distinct_ids, fts5_query,
 };
 
 const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
@@ -144,15 +146,51 @@ impl TriageStore for SqliteStore {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError> {
-        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    async fn apply_triage(
+        &self,
+        ids: &[Uuid],
+        patch: &TriagePatch,
+        audit: &AuditEntry,
+    ) -> Result<Result<(), TriageRefusal>, StoreError> {
+        let ids = distinct_ids(ids);
+        let ids_json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+            .expect("strings serialise");
+        // The write lock up front: what is checked below cannot change before the update.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "SELECT id, labels FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&ids_json)
+        .fetch_all(&mut *tx)
+        .await?;
+        let found = rows
+            .iter()
+            .map(|row| {
+                let labels: String = row.try_get("labels")?;
+                Ok((uuid_column(row, "id")?, labels_from_json(&labels)))
+            })
+            .collect::<Result<HashMap<_, _>, sqlx::Error>>()?;
+        if let Some(refusal) = TriageRefusal::check(&ids, &found, patch) {
+            return Ok(Err(refusal));
+        }
+        if let Some(Some(original)) = patch.duplicate_of {
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM submissions WHERE id = ?)")
+                    .bind(original.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !exists {
+                return Ok(Err(TriageRefusal::UnknownOriginal));
+            }
+        }
         let mut qb = QueryBuilder::<Sqlite>::new("UPDATE submissions SET updated_at = ");
         qb.push_bind(Utc::now());
-        if let Some(status) = &patch.status {
-            qb.push(", status = ").push_bind(status.clone());
+        if let Some(status) = patch.status {
+            qb.push(", status = ").push_bind(status.as_str());
         }
         if let Some(labels) = &patch.labels {
-            qb.push(", labels = ").push_bind(labels_json(labels));
+            qb.push(", labels = ")
+                .push_bind(labels_json(labels.as_slice()));
         } else if let Some(label) = &patch.add_label {
             qb.push(", labels = CASE WHEN EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ")
                 .push_bind(label.clone())
@@ -168,9 +206,18 @@ impl TriageStore for SqliteStore {
                 .push_bind(duplicate_of.map(|d| d.to_string()));
         }
         qb.push(" WHERE id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(&ids).expect("strings serialise"))
+            .push_bind(ids_json)
             .push("))");
-        Ok(qb.build().execute(&self.pool).await?.rows_affected())
+        qb.build().execute(&mut *tx).await?;
+        for id in ids {
+            let entry = AuditEntry {
+                submission_id: Some(id),
+                ..audit.clone()
+            };
+            insert_audit_row(&mut tx, &entry).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {

@@ -1,0 +1,281 @@
+//! The triage desk: one submission as staff see it, and the changes they make to it. Used by
+//! the JSON API and the triage view alike; every view of contact details is written to the
+//! audit log first, and every change is applied with its audit rows in one transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::domain::{FieldError, MAX_LABELS, TriagePatch, ValidationErrors};
+use crate::privacy::OpenedContact;
+use crate::staff::Staff;
+use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal};
+
+/// Likely duplicates listed with a submission.
+const DUPLICATES_SHOWN: u32 = 20;
+/// Longest private note.
+pub const MAX_NOTE_CHARS: usize = 10_000;
+const DUPLICATE_OF_RULE: &str = "must name another existing submission";
+
+/// Why the desk did not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The one submission asked for does not exist.
+    #[error("no such submission")]
+    NotFound,
+    /// Some of the selected submissions do not exist; nothing was changed.
+    #[error("{} selected submission(s) do not exist", .0.len())]
+    Unknown(Vec<Uuid>),
+    #[error("invalid change")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> DeskError {
+    DeskError::Invalid(ValidationErrors(vec![FieldError::new(
+        field, "invalid", message,
+    )]))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Detail {
+    pub id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub kind: String,
+    pub status: String,
+    pub summary: Option<String>,
+    pub message: String,
+    pub rating: Option<i16>,
+    pub labels: Vec<String>,
+    pub assignee: Option<String>,
+    pub duplicate_of: Option<Uuid>,
+    pub environment: EnvironmentView,
+    pub terms: TermsView,
+    pub attachments: Vec<AttachmentView>,
+    pub contact: Option<OpenedContact>,
+    pub notes: Vec<NoteView>,
+    pub likely_duplicates: Vec<Uuid>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnvironmentView {
+    pub webapp_version: String,
+    pub server_version: String,
+    pub browser: BrowserView,
+    pub screen_resolution: String,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BrowserView {
+    pub brand: String,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TermsView {
+    pub version: String,
+    pub sha256: String,
+    pub widget: String,
+    pub button: String,
+    pub accepted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub n: i32,
+    pub filename: String,
+    pub size: i64,
+    pub sha256: String,
+    pub content_type: String,
+    pub is_image: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn audit(
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    submission: Option<Uuid>,
+    blind_index: Option<String>,
+    detail: Option<String>,
+) -> Result<(), DeskError> {
+    let entry = AuditEntry {
+        at: Utc::now(),
+        actor: staff.actor(),
+        action: action.to_owned(),
+        submission_id: submission,
+        blind_index,
+        detail,
+    };
+    Ok(state.store.insert_audit(&entry).await?)
+}
+
+/// The stored submission, or [`DeskError::NotFound`].
+pub async fn submission(state: &AppState, id: Uuid) -> Result<SubmissionRow, DeskError> {
+    state.store.submission(id).await?.ok_or(DeskError::NotFound)
+}
+
+/// Loads a submission for a staff member, opening (and auditing) its contact details.
+pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
+    let row = submission(state, id).await?;
+    let contact = match &row.contact {
+        None => None,
+        Some(sealed) => {
+            audit(
+                state,
+                staff,
+                "view_contact",
+                Some(id),
+                sealed.blind_index.clone(),
+                None,
+            )
+            .await?;
+            match state.vault.open(id, &sealed.sealed) {
+                Ok(opened) => Some(opened),
+                Err(error) => {
+                    // Sealed with another key (a lost or rotated key): the rest is still shown.
+                    tracing::warn!(submission = %id, key_id = %sealed.key_id, error = %error, "contact details cannot be opened");
+                    None
+                }
+            }
+        }
+    };
+    let notes = state.store.notes(id).await?;
+    let likely_duplicates = match &row.fingerprint {
+        Some(fp) => {
+            state
+                .store
+                .likely_duplicates(id, fp, DUPLICATES_SHOWN)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Detail {
+        id: row.id,
+        received_at: row.received_at,
+        kind: row.kind,
+        status: row.status,
+        summary: row.summary,
+        message: row.message,
+        rating: row.rating,
+        labels: row.labels,
+        assignee: row.assignee,
+        duplicate_of: row.duplicate_of,
+        environment: EnvironmentView {
+            webapp_version: row.webapp_version,
+            server_version: row.server_version,
+            browser: BrowserView {
+                brand: row.browser_brand,
+                version: row.browser_version,
+            },
+            screen_resolution: format!("{}x{}", row.screen_width, row.screen_height),
+            url: row.page_url,
+        },
+        terms: TermsView {
+            version: row.terms.version,
+            sha256: row.terms.sha256,
+            widget: row.terms.widget,
+            button: row.terms.button,
+            accepted_at: row.terms.accepted_at,
+        },
+        attachments: row
+            .attachments
+            .into_iter()
+            .map(|a| AttachmentView {
+                n: a.position,
+                is_image: a.content_type.starts_with("image/"),
+                filename: a.filename,
+                size: a.size,
+                sha256: a.sha256,
+                content_type: a.content_type,
+            })
+            .collect(),
+        contact,
+        notes: notes
+            .into_iter()
+            .map(|n| NoteView {
+                author: n.author,
+                body: n.body,
+                created_at: n.created_at,
+            })
+            .collect(),
+        likely_duplicates,
+    })
+}
+
+/// Applies a change to the submissions `ids` (repeats count once) in one transaction with
+/// one audit row each. All or nothing: when one of them does not exist the answer is
+/// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, or a
+/// label that would exceed the cap, is [`DeskError::Invalid`].
+pub async fn apply(
+    state: &AppState,
+    staff: &Staff,
+    ids: &[Uuid],
+    patch: &TriagePatch,
+) -> Result<(), DeskError> {
+    if let Some(Some(original)) = patch.duplicate_of
+        && ids.contains(&original)
+    {
+        return Err(invalid("duplicate_of", DUPLICATE_OF_RULE));
+    }
+    let audit = AuditEntry {
+        at: Utc::now(),
+        actor: staff.actor(),
+        action: "triage".to_owned(),
+        submission_id: None,
+        blind_index: None,
+        detail: Some(patch.describe()),
+    };
+    let outcome = state.store.apply_triage(ids, patch, &audit).await?;
+    match outcome {
+        Ok(()) => {
+            state.status_counts.clear();
+            Ok(())
+        }
+        Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),
+        Err(TriageRefusal::UnknownOriginal) => Err(invalid("duplicate_of", DUPLICATE_OF_RULE)),
+        Err(TriageRefusal::LabelsFull(ids)) => Err(invalid(
+            "label",
+            format!(
+                "would give {} submission(s) more than {MAX_LABELS} labels: {}",
+                ids.len(),
+                ids.iter()
+                    .map(Uuid::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Adds a private note by this staff member.
+pub async fn add_note(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    body: &str,
+) -> Result<NoteRow, DeskError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > MAX_NOTE_CHARS {
+        return Err(invalid("body", "must be 1 to 10,000 characters"));
+    }
+    submission(state, id).await?;
+    let note = NoteRow {
+        id: Uuid::now_v7(),
+        submission_id: id,
+        author: staff.name.clone(),
+        body: body.to_owned(),
+        created_at: Utc::now(),
+    };
+    state.store.insert_note(&note).await?;
+    Ok(note)
+}
