@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::memory::MemoryBudget;
+use super::memory::{BudgetSpent, MemoryBudget};
 use crate::attachments::{
     self, AttachmentError, Budget, LimitReason, Limits, Staged, StoredAttachment,
 };
@@ -248,8 +248,14 @@ pub async fn read_multipart(
         let name = field.name().unwrap_or_default().to_owned();
         if name == "attachment" {
             let filename = field.file_name().map(str::to_owned);
-            let _upload_buffer = memory.reserve(upload_buffer_bytes)?;
-            let counted = field.inspect_ok(|chunk| meter.delivered(chunk.len()));
+            let mut reservation = memory.growing(upload_buffer_bytes);
+            let file_meter = meter.clone();
+            let counted = field.map(move |chunk| {
+                let chunk = chunk.map_err(BoxError::from)?;
+                reservation.cover(chunk.len() as u64)?;
+                file_meter.delivered(chunk.len());
+                Ok::<_, BoxError>(chunk)
+            });
             match attachments::receive(
                 counted,
                 filename.as_deref(),
@@ -323,6 +329,7 @@ fn attachment_error(error: AttachmentError, limits: Limits) -> ApiError {
             "empty",
             "an attached file is empty",
         )])),
+        AttachmentError::Read(e) if e.is::<BudgetSpent>() => ApiError::Overloaded,
         AttachmentError::Read(e) => read_error(e.as_ref()),
         AttachmentError::Storage(e) => ApiError::storage(e),
     }

@@ -82,7 +82,7 @@ with_deadlines! {
     impl TriageStore {
         bounded fn queue_page(&self, filter: &QueueFilter, cursor: Option<QueueCursor>, limit: u32) -> Result<Vec<QueueItem>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
-        bounded fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError>;
+        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry) -> Result<Result<(), TriageRefusal>, StoreError>;
         bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
         bounded fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
         bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;

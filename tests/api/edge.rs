@@ -278,3 +278,38 @@ async fn a_spent_memory_budget_is_503_overloaded_until_it_is_returned() {
         "the budget came back when the slow client left"
     );
 }
+
+#[tokio::test]
+async fn a_file_reserves_memory_as_it_arrives_up_to_its_upload_buffer() {
+    // Room for reading one request and one 256 KiB step of a file's upload buffer.
+    let app = spawn_app_with(|s| s.intake_memory_budget_bytes = (192 + 256) * 1024).await;
+    let small = app.valid_bug_form().part(
+        "attachment",
+        crate::helpers::file_part(crate::helpers::PNG_1X1, "s.png", "image/png"),
+    );
+    assert_eq!(
+        app.post_form(small).await.status(),
+        201,
+        "a small file fits"
+    );
+    let before = app.row_counts().await;
+    let log = "a line of a long log file\n".repeat(40_000);
+    let large = app.valid_bug_form().part(
+        "attachment",
+        crate::helpers::file_part(log.as_bytes(), "big.log", "text/plain"),
+    );
+    let response = app.post_form(large).await;
+    if app.state.blobs.upload_buffer_bytes() <= 256 * 1024 {
+        // A local folder buffers 128 KiB whatever the file's size: it fits.
+        assert_eq!(response.status(), 201);
+        return;
+    }
+    // S3 buffers up to three 5 MiB parts: a 1 MiB file outgrows the budget while it arrives.
+    problem(response, 503, "overloaded").await;
+    assert_eq!(app.row_counts().await, before);
+    assert_eq!(
+        app.object_keys().await.len(),
+        1,
+        "only the first file is kept"
+    );
+}
