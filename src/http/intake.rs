@@ -56,9 +56,9 @@ struct Receipt<'a> {
         (status = 403, description = "A browser posted from an origin that is not the WebApp's", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many or too large files", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported body or attachment type", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters or fields", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters or fields, or an Idempotency-Key reused for other content", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")
+        (status = 503, description = "Storage unavailable, or too busy to read another body (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")
     ))]
 async fn submit(
     State(state): State<AppState>,
