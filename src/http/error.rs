@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::{FieldError, ValidationErrors};
+use crate::store::StoreError;
 
 /// The problem code of a response, read by the metrics middleware.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +37,8 @@ pub enum ApiError {
     RateLimited(Duration),
     #[error("storage unavailable")]
     StorageUnavailable(#[source] anyhow::Error),
+    #[error("conflict")]
+    Conflict(#[source] anyhow::Error),
     #[error("not found")]
     NotFound,
     #[error("authentication required")]
@@ -71,8 +74,18 @@ struct Problem<'a> {
 }
 
 impl ApiError {
+    /// A failure of the database or the object store, by what it means for the client: the
+    /// dependency is unavailable (down, hung, overloaded, a transient conflict between
+    /// transactions) → `503` with `Retry-After`; a uniqueness conflict → `409`; anything else
+    /// (a decode error, a bug in a query, a row naming a missing object) → `500`, since a
+    /// retry would fail the same way and must not be invited.
     pub fn storage(error: impl Into<anyhow::Error>) -> Self {
-        Self::StorageUnavailable(error.into())
+        let error = error.into();
+        match StorageFailure::of(&error) {
+            StorageFailure::Unavailable => Self::StorageUnavailable(error),
+            StorageFailure::Conflict => Self::Conflict(error),
+            StorageFailure::Bug => Self::Internal(error),
+        }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
@@ -115,6 +128,7 @@ impl ApiError {
                 "storage_unavailable",
                 "Storage unavailable",
             ),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             Self::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -199,6 +213,10 @@ impl ApiError {
                 vec![],
             ),
             Self::StorageUnavailable(_) => ("Storage is unavailable; retry later.".into(), vec![]),
+            Self::Conflict(_) => (
+                "This conflicts with something that already exists.".into(),
+                vec![],
+            ),
             Self::NotFound => ("Nothing is here.".into(), vec![]),
             Self::Unauthorized => (
                 "Log in, or send Authorization: Bearer <token>.".into(),
@@ -220,6 +238,75 @@ impl ApiError {
     }
 }
 
+/// What a storage failure means for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StorageFailure {
+    Unavailable,
+    Conflict,
+    Bug,
+}
+
+impl StorageFailure {
+    /// Classifies by the first database or object-store error in the chain.
+    fn of(error: &anyhow::Error) -> Self {
+        for cause in error.chain() {
+            if let Some(store) = cause.downcast_ref::<StoreError>() {
+                return match store {
+                    StoreError::Database(db) => Self::of_sqlx(db),
+                    StoreError::Migrate(_) => Self::Bug,
+                    StoreError::WriterGone | StoreError::Timeout(_) => Self::Unavailable,
+                    StoreError::Conflict(_) => Self::Conflict,
+                };
+            }
+            if let Some(db) = cause.downcast_ref::<sqlx::Error>() {
+                return Self::of_sqlx(db);
+            }
+            if let Some(objects) = cause.downcast_ref::<object_store::Error>() {
+                return match objects {
+                    object_store::Error::NotFound { .. }
+                    | object_store::Error::InvalidPath { .. }
+                    | object_store::Error::NotSupported { .. }
+                    | object_store::Error::NotImplemented { .. }
+                    | object_store::Error::UnknownConfigurationKey { .. } => Self::Bug,
+                    _ => Self::Unavailable,
+                };
+            }
+        }
+        Self::Bug
+    }
+
+    fn of_sqlx(error: &sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Self::Unavailable,
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: BUSY (5), LOCKED (6), FULL (13), IOERR (10) and their extended codes.
+                // PostgreSQL: connection (08), serialization and deadlock (40001, 40P01),
+                // resources (53), operator intervention (57: shutdown, query cancelled).
+                let sqlite_transient =
+                    matches!(code.parse::<u32>().map(|c| c & 0xff), Ok(5 | 6 | 10 | 13));
+                let postgres_transient = code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57")
+                    || code == "40001"
+                    || code == "40P01";
+                if sqlite_transient || postgres_transient {
+                    Self::Unavailable
+                } else {
+                    Self::Bug
+                }
+            }
+            _ => Self::Bug,
+        }
+    }
+}
+
 /// Whole seconds to wait, rounded up and at least 1: `Retry-After: 0` would invite an
 /// immediate retry that is refused again.
 fn retry_secs(wait: &Duration) -> u64 {
@@ -230,7 +317,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.parts();
         match &self {
-            Self::StorageUnavailable(cause) | Self::Internal(cause) => {
+            Self::StorageUnavailable(cause) | Self::Internal(cause) | Self::Conflict(cause) => {
                 tracing::error!(code, error = ?cause, "request failed");
             }
             _ => {}
@@ -293,6 +380,62 @@ pub async fn problem_for_bare_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status_of(error: impl Into<anyhow::Error>) -> u16 {
+        ApiError::storage(error).parts().0.as_u16()
+    }
+
+    #[test]
+    fn storage_failures_map_by_meaning_not_all_to_503() {
+        assert_eq!(status_of(sqlx::Error::PoolTimedOut), 503);
+        assert_eq!(
+            status_of(StoreError::Database(sqlx::Error::PoolClosed)),
+            503
+        );
+        assert_eq!(status_of(StoreError::WriterGone), 503);
+        assert_eq!(status_of(StoreError::Timeout(Duration::from_secs(5))), 503);
+        assert_eq!(status_of(StoreError::Conflict("that name")), 409);
+        assert_eq!(
+            status_of(sqlx::Error::ColumnNotFound("no_such_column".into())),
+            500,
+            "a bug in a query is not worth a retry"
+        );
+        assert_eq!(status_of(sqlx::Error::RowNotFound), 500);
+        let hung: object_store::Error =
+            crate::blobs::DeadlineExceeded(Duration::from_secs(1)).into();
+        assert_eq!(status_of(hung), 503);
+        let missing = object_store::Error::NotFound {
+            path: "attachments/x".into(),
+            source: "gone".into(),
+        };
+        assert_eq!(status_of(missing), 500);
+        assert_eq!(
+            status_of(anyhow::Error::new(StoreError::WriterGone).context("storing")),
+            503,
+            "found anywhere in the chain"
+        );
+    }
+
+    #[tokio::test]
+    async fn database_errors_from_a_real_database_are_classified() {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let bug = sqlx::query("SELECT no_such_column FROM no_such_table")
+            .execute(&mut db)
+            .await
+            .unwrap_err();
+        assert_eq!(status_of(bug), 500);
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        let insert = "INSERT INTO t VALUES ('a')";
+        sqlx::query(insert).execute(&mut db).await.unwrap();
+        let duplicate = sqlx::query(insert).execute(&mut db).await.unwrap_err();
+        assert_eq!(status_of(duplicate), 409);
+    }
 
     #[test]
     fn retry_after_is_whole_seconds_and_never_zero() {
