@@ -84,8 +84,8 @@ async fn submit(
     };
 
     // What reading the body may hold besides its files' upload buffers (which each file
-    // reserves as it starts): the connection's read buffer and the parser's window, or a
-    // whole JSON body.
+    // reserves as its bytes arrive): the connection's read buffer and the parser's window, or
+    // a whole JSON body.
     let _reading = state.memory.reserve(REQUEST_READ_BYTES)?;
     let mut staged = Staged::new(state.blobs.clone());
     let outcome = accept(
