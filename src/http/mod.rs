@@ -3,7 +3,7 @@
 
 mod admin;
 pub mod auth;
-mod body;
+pub(crate) mod body;
 pub mod error;
 mod intake;
 pub mod internal;
