@@ -332,7 +332,7 @@ fn assert_same(a: &Submission, b: &Submission) {
 }
 
 proptest! {
-    #![proptest_config(config(192))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn any_form_is_answered_with_known_fields_and_codes(pairs in any_form()) {

@@ -105,7 +105,7 @@ fn multipart_input() -> impl Strategy<Value = (String, Vec<u8>)> {
     let boundaries: Vec<String> = seeds.iter().map(|seed| boundary_of(seed)).collect();
     prop_oneof![
         4 => mutated(seeds.clone(), 2).prop_map(move |(n, body)| (boundaries[n].clone(), body)),
-        2 => mutated(seeds, 12).prop_map(move |(n, body)| (boundary_of(&body), body)),
+        2 => mutated(seeds, 12).prop_map(|(_, body)| (boundary_of(&body), body)),
         3 => built_body(),
         1 => ("[A-Za-z0-9-]{1,20}", proptest::collection::vec(any::<u8>(), 0..2048)),
     ]
@@ -256,7 +256,7 @@ async fn check_accepted(limits: Limits, received: &Received, blobs: &Blobs) -> O
 }
 
 proptest! {
-    #![proptest_config(config(96))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn multipart_reads_are_bounded_clean_and_chunking_blind(
