@@ -44,11 +44,11 @@ const CODES: &[&str] = &[
 
 const TERMS_VERSION: &str = "2026-11-01";
 
-fn terms() -> Terms {
+pub(super) fn terms() -> Terms {
     Terms::new(TERMS_VERSION, "the terms")
 }
 
-fn browser() -> Browser {
+pub(super) fn browser() -> Browser {
     Browser {
         brand: "Firefox".into(),
         version: Some("128.0".into()),
@@ -106,7 +106,7 @@ fn any_form() -> impl Strategy<Value = Vec<(String, RawValue)>> {
     proptest::collection::vec(field, 0..24)
 }
 
-fn to_raw(pairs: &[(String, RawValue)]) -> RawForm {
+pub(super) fn to_raw(pairs: &[(String, RawValue)]) -> RawForm {
     let mut raw = RawForm::default();
     for (name, value) in pairs {
         raw.push(name.clone(), value.clone());
@@ -161,7 +161,7 @@ fn contact_email() -> impl Strategy<Value = String> {
 }
 
 /// A form that satisfies every rule, with its optional fields present or not, in any order.
-fn valid_form() -> impl Strategy<Value = Vec<(String, RawValue)>> {
+pub(super) fn valid_form() -> impl Strategy<Value = Vec<(String, RawValue)>> {
     let kind = proptest::sample::select(&["bug", "feature", "feedback"][..]);
     let optional = |s: BoxedStrategy<String>| proptest::option::of(s);
     (
@@ -312,7 +312,7 @@ fn resent(s: &Submission) -> RawForm {
     raw
 }
 
-fn assert_same(a: &Submission, b: &Submission) {
+pub(super) fn assert_same(a: &Submission, b: &Submission) {
     assert_eq!(a.kind, b.kind);
     assert_eq!(a.message, b.message);
     assert_eq!(a.summary, b.summary);

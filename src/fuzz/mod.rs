@@ -10,6 +10,7 @@
 //! splices with another seed, truncation) applied to it.
 
 mod eml;
+mod encodings;
 mod filename;
 mod form;
 mod multipart;
