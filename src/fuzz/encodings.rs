@@ -7,14 +7,14 @@ use axum::body::Body;
 use bytes::Bytes;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use uuid::Uuid;
 
 use super::form::{assert_same, browser, terms, to_raw, valid_form};
+use super::multipart::read;
 use super::{config, corpus, mutated};
 use crate::attachments::{Limits, Staged};
 use crate::blobs::{Blobs, S3Options};
 use crate::domain::{RawForm, RawValue, Submission};
-use crate::http::body::{JSON_BODY_LIMIT, read_json, read_multipart};
+use crate::http::body::{JSON_BODY_LIMIT, read_json};
 use crate::http::error::ApiError;
 
 const BOUNDARY: &str = "----WebKitFormBoundaryfuzz0123456789";
@@ -131,7 +131,7 @@ proptest! {
             let blobs = Blobs::from_url("memory://", &S3Options::default()).expect("memory store");
             let mut staged = Staged::new(blobs);
             let body = chunked(&as_multipart(&pairs), &cuts);
-            let read = read_multipart(body, BOUNDARY.to_owned(), Limits::default(), Uuid::now_v7(), &mut staged).await;
+            let read = read(body, BOUNDARY, Limits::default(), &mut staged).await;
             staged.discard().await;
             read
         })

@@ -111,6 +111,16 @@ fn multipart_input() -> impl Strategy<Value = (String, Vec<u8>)> {
     ]
 }
 
+/// The one call of `read_multipart` in the fuzz targets, for a fresh submission id.
+pub(super) async fn read(
+    body: Body,
+    boundary: &str,
+    limits: Limits,
+    staged: &mut Staged,
+) -> Result<Received, ApiError> {
+    read_multipart(body, boundary.to_owned(), limits, Uuid::now_v7(), staged).await
+}
+
 /// What a read came to, without the generated object keys.
 #[derive(Debug, PartialEq)]
 enum Outcome {
@@ -181,14 +191,7 @@ fn read_checked(limits: Limits, boundary: &str, body: &[u8], cuts: &[usize]) -> 
             counter.fetch_add(chunk.len(), Ordering::Relaxed);
             Ok::<_, std::io::Error>(chunk)
         });
-        let result = read_multipart(
-            Body::from_stream(stream),
-            boundary.to_owned(),
-            limits,
-            Uuid::now_v7(),
-            &mut staged,
-        )
-        .await;
+        let result = read(Body::from_stream(stream), boundary, limits, &mut staged).await;
 
         let body_limit = usize::try_from(limits.max_total_attachment_bytes + TEXT_ALLOWANCE)
             .expect("a small limit");

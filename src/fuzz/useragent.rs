@@ -10,6 +10,11 @@ use crate::useragent::detect;
 /// The longest agent a test case builds: the 64 KiB of issue 10, and then some.
 const LONG_AGENT_BYTES: usize = 80 * 1024;
 
+/// Words that tell an operating system or a device, which the terms do not disclose.
+const OS_OR_DEVICE: &[&str] = &[
+    "iOS", "Mobile", "Android", "Windows", "Mac", "Linux", "iPhone", "iPad", "Tablet", "WebView",
+];
+
 /// Agents: mutated real ones, random text, and real ones padded out to tens of kilobytes.
 fn agent() -> impl Strategy<Value = String> {
     let seeds = corpus_lines("useragent");
@@ -28,6 +33,16 @@ fn agent() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(config(128))]
+
+    #[test]
+    #[ignore = "bug found by fuzzing, see report: brands name the OS or device (Chrome Mobile iOS)"]
+    fn no_brand_names_an_os_or_device(agent in agent()) {
+        let brand = detect(Some(&agent)).brand;
+        prop_assert!(
+            !OS_OR_DEVICE.iter().any(|word| brand.contains(word)),
+            "{:?} gave {:?}", agent, brand
+        );
+    }
 
     #[test]
     fn any_agent_maps_to_a_bounded_non_empty_brand(agent in agent()) {
@@ -51,5 +66,23 @@ fn every_seed_agent_is_a_known_browser() {
         let browser = detect(Some(&agent));
         assert_ne!(browser.brand, "Other", "{agent}");
         assert!(browser.version.is_some(), "{agent}");
+    }
+}
+
+/// The smallest cases: Chrome and Firefox on an iPhone, Chrome on Android, Safari on an iPhone.
+#[test]
+#[ignore = "bug found by fuzzing, see report: brands name the OS or device (Chrome Mobile iOS)"]
+fn mobile_browsers_map_to_their_canonical_brand() {
+    let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)";
+    for (agent, brand) in [
+        (format!("{iphone} CriOS/142.0.7444.77 Mobile/15E148 Safari/604.1"), "Chrome"),
+        (format!("{iphone} FxiOS/145.0 Mobile/15E148 Safari/605.1.15"), "Firefox"),
+        (format!("{iphone} Version/26.1 Mobile/15E148 Safari/604.1"), "Safari"),
+        (
+            "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Mobile Safari/537.36".to_owned(),
+            "Chrome",
+        ),
+    ] {
+        assert_eq!(detect(Some(&agent)).brand, brand, "{agent}");
     }
 }
