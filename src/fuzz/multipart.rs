@@ -105,7 +105,14 @@ fn multipart_input() -> impl Strategy<Value = (String, Vec<u8>)> {
     let boundaries: Vec<String> = seeds.iter().map(|seed| boundary_of(seed)).collect();
     prop_oneof![
         4 => mutated(seeds.clone(), 2).prop_map(move |(n, body)| (boundaries[n].clone(), body)),
-        2 => mutated(seeds, 12).prop_map(|(_, body)| (boundary_of(&body), body)),
+        2 => mutated(seeds.clone(), 12).prop_map(|(_, body)| (boundary_of(&body), body)),
+        // A preamble (or a boundary-less body) of up to 300 KB: past every framing allowance.
+        1 => (proptest::sample::select(seeds), 0usize..300_000).prop_map(|(seed, len)| {
+            let mut body = b"preamble ".repeat(len / 9);
+            body.extend_from_slice(b"\r\n");
+            body.extend_from_slice(&seed);
+            (boundary_of(&seed), body)
+        }),
         3 => built_body(),
         1 => ("[A-Za-z0-9-]{1,20}", proptest::collection::vec(any::<u8>(), 0..2048)),
     ]
