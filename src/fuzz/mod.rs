@@ -14,6 +14,7 @@ mod encodings;
 mod filename;
 mod form;
 mod multipart;
+mod page_url;
 mod query;
 mod useragent;
 
