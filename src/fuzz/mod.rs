@@ -16,6 +16,7 @@ mod form;
 mod multipart;
 mod page_url;
 mod query;
+mod sniff;
 mod useragent;
 
 use std::path::PathBuf;
