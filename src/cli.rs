@@ -184,8 +184,13 @@ impl Cli {
 /// The sender of a removal e-mail, from its `From:` header.
 fn sender_of(eml: &std::path::Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(eml).with_context(|| format!("reading {}", eml.display()))?;
+    sender_in(&bytes)
+}
+
+/// The sender named by the `From:` header of a message's raw bytes.
+pub(crate) fn sender_in(bytes: &[u8]) -> anyhow::Result<String> {
     let message = mail_parser::MessageParser::default()
-        .parse(&bytes)
+        .parse(bytes)
         .context("the file is not an e-mail message")?;
     let sender = message
         .from()

@@ -5,7 +5,7 @@
 //! upload. Everything stored for a request is tracked by [`Staged`], which removes it again
 //! unless the request's commit succeeded.
 
-mod sniff;
+pub(crate) mod sniff;
 
 use std::error::Error as StdError;
 use std::time::Duration;

@@ -45,7 +45,7 @@ pub enum RawValue {
 /// The fields of a request, in the order they came, with nothing validated yet.
 #[derive(Debug, Default)]
 pub struct RawForm {
-    fields: Vec<(String, RawValue)>,
+    pub(crate) fields: Vec<(String, RawValue)>,
 }
 
 impl RawForm {

@@ -40,6 +40,11 @@ const PIECE: usize = 16 * 1024;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// The body is larger than any acceptable one.
+#[derive(Debug, thiserror::Error)]
+#[error("the body exceeds the largest accepted one")]
+struct BodyTooLarge;
+
 /// Too many bytes arrived outside any part's contents.
 #[derive(Debug, thiserror::Error)]
 #[error("more than {FRAMING_LIMIT} bytes outside the parts of a multipart body")]
@@ -49,16 +54,23 @@ struct FramingTooLarge;
 #[derive(Debug, Clone, Default)]
 struct Meter {
     delivered: Arc<AtomicU64>,
+    /// Bumped whenever the parser hands out anything: a part, or a chunk of one.
+    progress: Arc<AtomicU64>,
 }
 
 impl Meter {
     fn delivered(&self, bytes: usize) {
         self.delivered.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.progressed();
+    }
+
+    fn progressed(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The body, cut into pieces of at most [`PIECE`] bytes and fed to the parser only while
     /// it holds at most [`FRAMING_LIMIT`] bytes it has not delivered as part contents.
-    fn feed<S, E>(&self, body: S) -> Fed
+    fn feed<S, E>(&self, body: S, limit: u64) -> Fed
     where
         S: Stream<Item = Result<Bytes, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
@@ -78,27 +90,33 @@ impl Meter {
         Fed {
             pieces: Box::pin(pieces),
             delivered: Arc::clone(&self.delivered),
+            progress: Arc::clone(&self.progress),
             fed: 0,
+            limit,
             stalled: None,
         }
     }
 }
 
-/// Polls without a delivery, while the window is full, before the body counts as framing
-/// beyond the limit. The parser tries to deliver from what it holds after every poll that
-/// finds the window full, and a new part's headers take one such poll before its contents.
+/// Polls in a row that find the window full with no progress (no part, no chunk handed out)
+/// before the body counts as framing beyond the limit. After each such poll the parser parses
+/// what it holds, so a body it can make sense of progresses within a poll or two.
 const STALLS_ALLOWED: u32 = 4;
 
 /// The multipart parser's input. multer reads everything that is ready before it parses, so
 /// on a fast connection it would buffer as much as arrives; and with no boundary it keeps
 /// everything. While the parser holds a full window, this answers `Pending` (and wakes the
 /// task at once, so the parser delivers from its buffer); when several polls in a row bring no
-/// delivery, what the parser holds is framing, and the body is refused.
+/// progress, what the parser holds is framing, and the body is refused.
 struct Fed {
     pieces: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>,
     delivered: Arc<AtomicU64>,
+    progress: Arc<AtomicU64>,
     fed: u64,
-    /// The delivered count when the window was first found full, and polls since.
+    /// The largest body accepted, counted piece by piece so that which limit a body crosses
+    /// first does not depend on how the network cut it.
+    limit: u64,
+    /// The progress count when the window was first found full, and polls since.
     stalled: Option<(u64, u32)>,
 }
 
@@ -112,14 +130,15 @@ impl Stream for Fed {
         use std::task::Poll;
         let delivered = self.delivered.load(Ordering::Relaxed);
         if self.fed.saturating_sub(delivered) > FRAMING_LIMIT {
+            let progress = self.progress.load(Ordering::Relaxed);
             let stalls = match self.stalled {
-                Some((at, stalls)) if at == delivered => stalls + 1,
+                Some((at, stalls)) if at == progress => stalls + 1,
                 _ => 1,
             };
             if stalls > STALLS_ALLOWED {
                 return Poll::Ready(Some(Err(FramingTooLarge.into())));
             }
-            self.stalled = Some((delivered, stalls));
+            self.stalled = Some((progress, stalls));
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
@@ -127,6 +146,9 @@ impl Stream for Fed {
         let polled = self.pieces.as_mut().poll_next(cx);
         if let Poll::Ready(Some(Ok(piece))) = &polled {
             self.fed += piece.len() as u64;
+            if self.fed > self.limit {
+                return Poll::Ready(Some(Err(BodyTooLarge.into())));
+            }
         }
         polled
     }
@@ -155,7 +177,7 @@ pub fn body_too_large() -> ApiError {
 fn is_length_limit(error: &(dyn StdError + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(e) = current {
-        if e.is::<LengthLimitError>() {
+        if e.is::<LengthLimitError>() || e.is::<BodyTooLarge>() {
             return true;
         }
         if let Some(multer::Error::StreamReadFailed(inner)) = e.downcast_ref::<multer::Error>() {
@@ -233,14 +255,14 @@ pub async fn read_multipart(
     let body_limit = limits
         .max_total_attachment_bytes
         .saturating_add(TEXT_ALLOWANCE);
-    let stream =
-        Limited::new(body, usize::try_from(body_limit).unwrap_or(usize::MAX)).into_data_stream();
     let meter = Meter::default();
-    let mut multipart = multer::Multipart::new(meter.feed(stream), boundary);
+    let fed = meter.feed(body.into_data_stream(), body_limit);
+    let mut multipart = multer::Multipart::new(fed, boundary);
     let mut received = Received::default();
     let mut budget = Budget::new(limits);
     let mut parts = 0;
     while let Some(field) = multipart.next_field().await.map_err(|e| read_error(&e))? {
+        meter.progressed();
         parts += 1;
         if parts > MAX_PARTS {
             return Err(body_too_large());

@@ -3,7 +3,7 @@
 
 mod admin;
 pub mod auth;
-mod body;
+pub(crate) mod body;
 pub mod client;
 pub mod error;
 mod intake;
