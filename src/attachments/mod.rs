@@ -309,15 +309,26 @@ pub fn sanitize_filename(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
         .take(MAX_FILENAME_CHARS)
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    // Leading dots and spaces in any order (". .x"), so sanitising twice changes nothing and
+    // no name is hidden.
+    let cleaned = cleaned
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end();
     if cleaned.is_empty() {
         "attachment".to_owned()
     } else {
         cleaned.to_owned()
     }
+}
+
+/// Characters that reorder the text around them: `photo\u{202E}gnp.exe` would display as
+/// `photoexe.png`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -331,6 +342,8 @@ mod tests {
         assert_eq!(sanitize_filename("a\u{0}b\n<c>.txt"), "abc.txt");
         assert_eq!(sanitize_filename(".."), "attachment");
         assert_eq!(sanitize_filename(""), "attachment");
+        assert_eq!(sanitize_filename(". .x"), "x");
+        assert_eq!(sanitize_filename("photo\u{202E}gnp.exe"), "photognp.exe");
         assert_eq!(sanitize_filename(&"x".repeat(300)).chars().count(), 255);
     }
 }

@@ -32,8 +32,12 @@ impl AttachmentType {
             Some("image/gif") => Some(Self::Gif),
             Some("image/webp") => Some(Self::Webp),
             Some("application/pdf") => Some(Self::Pdf),
-            Some(_) => None,
-            None => {
+            // Markup and scripts a browser or shell would run are refused even as text.
+            Some("text/html" | "text/xml" | "text/x-shellscript") => None,
+            // Other signatures are refused, unless the head is text: two bytes such as `MZ` or
+            // `BM` start executables and bitmaps, and log lines too; a real executable or
+            // bitmap holds control bytes within its first kilobyte.
+            Some(_) | None => {
                 let mut check = Utf8Text::default();
                 // The head may end inside a character; only the bytes seen must be valid so far.
                 check.feed(head).ok().map(|()| Self::Text)

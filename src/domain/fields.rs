@@ -260,7 +260,13 @@ impl PageUrl {
         // Credentials in a URL are nothing the terms disclose; drop them too.
         let _ = url.set_username("");
         let _ = url.set_password(None);
-        Ok(Self(url.into()))
+        // Percent-encoding and IDNA can make the stored form longer than what was sent: the
+        // limit is on what is kept.
+        let stored: String = url.into();
+        if stored.len() > Self::MAX_LEN {
+            return Err(("too_long", format!("at most {} characters", Self::MAX_LEN)));
+        }
+        Ok(Self(stored))
     }
 
     pub fn as_str(&self) -> &str {
