@@ -9,6 +9,7 @@ mod helpers;
 
 mod admin;
 mod attachments;
+mod brands;
 mod counts;
 mod idempotency;
 mod intake_json;
@@ -16,6 +17,7 @@ mod internal;
 mod operations;
 mod privacy;
 mod process;
+mod raw_db;
 mod replicas;
 mod statistics;
 mod triage_view;
