@@ -167,11 +167,10 @@ impl Cli {
                 for e in entries? {
                     let submission = e.submission_id.map(|id| id.to_string()).unwrap_or_default();
                     println!(
-                        "{}\t{}\t{}\t{submission}\t{}\t{}",
+                        "{}\t{}\t{}\t{submission}\t{}",
                         e.at.to_rfc3339(),
                         e.actor,
                         e.action,
-                        e.blind_index.unwrap_or_default(),
                         e.detail.unwrap_or_default()
                     );
                 }
@@ -236,7 +235,7 @@ async fn privacy_command(services: &app::Services, command: PrivacyCommand) -> a
             } else {
                 EraseScope::Contact
             };
-            let (_, ids) = requests::find(store, &services.vault, &email).await?;
+            let ids = requests::find(store, &services.vault, &email).await?;
             eprintln!("{} submission(s) are tied to {email}:", ids.len());
             for id in &ids {
                 eprintln!("  {id}");

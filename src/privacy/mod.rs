@@ -4,7 +4,9 @@
 //! Owns the keys: from configuration, or (embedded default) from a key file created with mode
 //! 0600 on first run; and, in [`requests`], a person's review and removal requests and retention.
 
+mod export;
 mod keys;
+pub mod redact;
 pub mod requests;
 
 pub use keys::ContactKeys;

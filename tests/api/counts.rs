@@ -77,11 +77,10 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         actor: "test".to_owned(),
         action: "privacy_erase_everything".to_owned(),
         submission_id: None,
-        blind_index: None,
         detail: None,
     };
     store
-        .erase(&ids[2..5], EraseScope::Everything, &audit)
+        .erase(&ids[2..5], EraseScope::Everything, &[], &audit)
         .await
         .unwrap();
     assert_counts(&app, &[("done", 1), ("new", 1)]).await;

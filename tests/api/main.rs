@@ -16,6 +16,7 @@ mod intake_json;
 mod internal;
 mod operations;
 mod privacy;
+mod privacy_audit;
 mod process;
 mod raw_db;
 mod replicas;

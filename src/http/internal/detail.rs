@@ -84,7 +84,6 @@ pub async fn audit(
     staff: &Staff,
     action: &str,
     submission: Option<Uuid>,
-    blind_index: Option<String>,
     detail: Option<String>,
 ) -> Result<(), ApiError> {
     let entry = AuditEntry {
@@ -92,7 +91,6 @@ pub async fn audit(
         actor: staff.actor(),
         action: action.to_owned(),
         submission_id: submission,
-        blind_index,
         detail,
     };
     state
@@ -117,15 +115,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, A
     let contact = match &row.contact {
         None => None,
         Some(sealed) => {
-            audit(
-                state,
-                staff,
-                "view_contact",
-                Some(id),
-                sealed.blind_index.clone(),
-                None,
-            )
-            .await?;
+            audit(state, staff, "view_contact", Some(id), None).await?;
             match state.vault.open(id, &sealed.sealed) {
                 Ok(opened) => Some(opened),
                 Err(error) => {
@@ -284,15 +274,7 @@ pub async fn apply(
     }
     let summary = describe(patch);
     for id in ids {
-        audit(
-            state,
-            staff,
-            "triage",
-            Some(*id),
-            None,
-            Some(summary.clone()),
-        )
-        .await?;
+        audit(state, staff, "triage", Some(*id), Some(summary.clone())).await?;
     }
     Ok(())
 }

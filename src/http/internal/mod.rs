@@ -228,7 +228,7 @@ async fn attachment(
 }
 
 #[utoipa::path(get, path = "/api/v1/internal/audit", tag = "internal", security(("bearer" = [])),
-    responses((status = 200, description = "The newest audit entries (no addresses, only blind indexes)", body = Object),
+    responses((status = 200, description = "The newest audit entries (who did what and when; no address, no per-person key)", body = Object),
         (status = 401, description = "No valid bearer token", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow this", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable (Retry-After)", body = crate::http::openapi::Problem, content_type = "application/problem+json")))]
@@ -247,7 +247,7 @@ async fn audit_log(
         .map(|e| {
             json!({
                 "at": e.at, "actor": e.actor, "action": e.action,
-                "submission_id": e.submission_id, "blind_index": e.blind_index, "detail": e.detail,
+                "submission_id": e.submission_id, "detail": e.detail,
             })
         })
         .collect();

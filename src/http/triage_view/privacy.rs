@@ -101,7 +101,7 @@ pub async fn privacy_action(
             render(None, Some(report), None)
         }
         _ => {
-            let (_, found) = requests::find(store, &state.vault, &email)
+            let found = requests::find(store, &state.vault, &email)
                 .await
                 .map_err(ApiError::storage)?;
             render(Some(found), None, None)
