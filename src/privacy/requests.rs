@@ -175,7 +175,7 @@ pub async fn erase(
         }
     };
     if let Err(error) = store.scrub_erased().await {
-        tracing::warn!(error = ?error, "scrubbing after an erasure failed; housekeeping retries");
+        tracing::warn!(error = ?error, "scrubbing the database after an erasure failed");
     }
     Ok(ErasureReport {
         receipt,

@@ -11,6 +11,7 @@ mod admin;
 mod attachments;
 mod brands;
 mod counts;
+mod erasure_traces;
 mod idempotency;
 mod intake_json;
 mod internal;

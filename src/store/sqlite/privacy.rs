@@ -182,9 +182,6 @@ impl PrivacyStore for SqliteStore {
 
     async fn scrub_erased(&self) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
-        sqlx::query("INSERT INTO submissions_text (submissions_text) VALUES ('optimize')")
-            .execute(&mut *conn)
-            .await?;
         for _ in 0..CHECKPOINT_TRIES {
             let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
                 .fetch_one(&mut *conn)
