@@ -19,7 +19,7 @@ use crate::domain::Terms;
 use crate::http::rate_limit::ClientRateLimiter;
 use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
 use crate::metrics::Metrics;
-use crate::privacy::{ContactKeys, ContactVault, requests};
+use crate::privacy::{ContactKeys, ContactVault, files, requests};
 use crate::staff::LoginThrottle;
 use crate::store::{self, Store};
 use crate::useragent;
@@ -62,8 +62,10 @@ pub struct Application {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        files::private_dir(&settings.data_dir)?;
+        if settings.database_url.is_none() {
+            files::private_file(&settings.data_dir.join("feedbackd.db"))?;
+        }
     }
     let store = store::connect(&url).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -74,7 +76,7 @@ fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
     match (&settings.contact_key, &settings.blind_index_key) {
         (Some(seal), Some(blind)) => ContactKeys::from_config(seal, blind),
         (None, None) => {
-            std::fs::create_dir_all(&settings.data_dir)?;
+            files::private_dir(&settings.data_dir)?;
             ContactKeys::load_or_create(&settings.data_dir.join("contact.key"))
         }
         _ => anyhow::bail!("set both contact_key and blind_index_key, or neither"),
