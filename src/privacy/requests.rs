@@ -192,6 +192,49 @@ pub async fn erase(
     })
 }
 
+/// An erasure as the audit log recorded it, found by its receipt.
+#[derive(Debug, Serialize)]
+pub struct ErasureRecord {
+    pub receipt: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub scope: &'static str,
+    /// The counts recorded (`submissions`, `contacts_removed`, …), in order.
+    pub counts: Vec<(String, String)>,
+}
+
+/// The recorded erasure with this receipt (32 hex digits), if any.
+pub async fn erasure_record(
+    store: &dyn Store,
+    receipt: &str,
+) -> Result<Option<ErasureRecord>, StoreError> {
+    if receipt.len() != 32 || !receipt.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let Some(entry) = store.erasure_record(receipt).await? else {
+        return Ok(None);
+    };
+    let counts = entry
+        .detail
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| *key != "receipt")
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    Ok(Some(ErasureRecord {
+        receipt: receipt.to_owned(),
+        at: entry.at,
+        actor: entry.actor,
+        scope: if entry.action == "privacy_erase_everything" {
+            "everything"
+        } else {
+            "contact"
+        },
+        counts,
+    }))
+}
+
 /// Deletes queued objects; each is dropped from the queue only once it is gone.
 pub async fn delete_pending_objects(store: &dyn Store, blobs: &Blobs) -> anyhow::Result<usize> {
     let mut deleted = 0;

@@ -155,6 +155,8 @@ pub trait PrivacyStore {
     async fn scrub_erased(&self) -> Result<(), StoreError>;
     /// Who viewed or exported the contact details of `ids`, and when, oldest first.
     async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The audit entry of the erasure with this receipt.
+    async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError>;
     /// Submissions received before `before` (retention), oldest first.
     async fn received_before(
         &self,

@@ -20,6 +20,7 @@ mod operations;
 mod privacy;
 mod privacy_audit;
 mod privacy_cli;
+mod privacy_page;
 mod process;
 mod raw_db;
 mod replicas;

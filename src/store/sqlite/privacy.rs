@@ -195,6 +195,24 @@ impl PrivacyStore for SqliteStore {
         Ok(())
     }
 
+    async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError> {
+        let row: Option<(DateTime<Utc>, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, actor, action, detail FROM audit_log \
+             WHERE action IN ('privacy_erase_contact', 'privacy_erase_everything') \
+             AND detail LIKE ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(format!("receipt={receipt} %"))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(at, actor, action, detail)| AuditEntry {
+            at,
+            actor,
+            action,
+            submission_id: None,
+            detail,
+        }))
+    }
+
     async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError> {
         let rows: Vec<(
             DateTime<Utc>,
