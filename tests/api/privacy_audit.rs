@@ -267,3 +267,68 @@ async fn contact_erasure_redacts_the_name_and_address_where_staff_wrote_them() {
     let stored = rows(&url, "SELECT body FROM staff_notes").await;
     assert!(!format!("{stored:?}").to_lowercase().contains("pat@"));
 }
+
+const SQLITE_SCRUB: &str =
+    include_str!("../../migrations/sqlite/20261130000101_audit_unlinkable.sql");
+const POSTGRES_SCRUB: &str =
+    include_str!("../../migrations/postgres/20261130000101_audit_unlinkable.sql");
+
+#[tokio::test]
+async fn the_migration_scrubs_audit_rows_written_the_old_way() {
+    let (app, url) = spawn_with_db().await;
+    let kept = submit_as(&app, Some("kim@example.org"), "contact still here").await;
+    let gone = uuid::Uuid::now_v7();
+    // The table as it was before the migration, with rows as they were written then.
+    crate::raw_db::execute(
+        &url,
+        &format!(
+            "ALTER TABLE audit_log ADD COLUMN blind_index TEXT;
+             INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) VALUES
+             ('2026-11-01T00:00:00Z', 'user:w', 'view_contact', '{kept}', 'aa11', NULL),
+             ('2026-11-01T00:00:00Z', 'user:w', 'view_contact', '{gone}', 'bb22', NULL),
+             ('2026-11-01T00:00:00Z', 'user:w', 'privacy_export', NULL, 'bb22', 'submissions: {gone},{kept}'),
+             ('2026-11-01T00:00:00Z', 'user:w', 'privacy_erase_contact', NULL, 'bb22', 'submissions: '),
+             ('2026-11-01T00:00:00Z', 'user:w', 'triage', '{gone}', NULL, 'status=done');"
+        ),
+    )
+    .await;
+    let scrub = if is_sqlite(&url) {
+        SQLITE_SCRUB
+    } else {
+        POSTGRES_SCRUB
+    };
+    crate::raw_db::execute(&url, scrub).await;
+
+    assert!(!audit_columns(&url).await.iter().any(|c| c == "blind_index"));
+    let table = audit_table(&url).await;
+    let dump = table.join("\n");
+    assert!(!dump.contains("aa11") && !dump.contains("bb22"), "{dump}");
+    let line = |action: &str, nth: usize| {
+        table
+            .iter()
+            .filter(|r| r.contains(&format!("action={action} ")))
+            .nth(nth)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        line("view_contact", 0).contains(&kept.to_string()),
+        "a live contact's view stays"
+    );
+    assert!(
+        line("view_contact", 1).contains("submission_id= "),
+        "{dump}"
+    );
+    assert!(
+        line("privacy_export", 0).ends_with("detail=submissions=2"),
+        "{dump}"
+    );
+    assert!(
+        line("privacy_erase_contact", 0).ends_with("detail=submissions=0"),
+        "{dump}"
+    );
+    assert!(
+        line("triage", 0).contains(&gone.to_string()),
+        "triage rows are left alone"
+    );
+}
