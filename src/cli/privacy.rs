@@ -13,6 +13,7 @@ use clap::Subcommand;
 
 use crate::app;
 use crate::domain::ContactEmail;
+use crate::privacy::export_zip::export_zip;
 use crate::privacy::requests::{self, PreviewItem};
 use crate::store::EraseScope;
 
@@ -21,11 +22,15 @@ const MAIL_LINES: usize = 8;
 
 #[derive(Debug, Subcommand)]
 pub enum PrivacyCommand {
-    /// Print, as JSON, everything stored about an e-mail address.
+    /// Print, as JSON, everything stored about an e-mail address (with --zip, write it with
+    /// the files as feedbackd-export-YYYY-MM-DD.zip in the current folder).
     Export {
         /// The person's address (`t@example.org` or `Tom <t@example.org>`).
         #[arg(long)]
         email: String,
+        /// Write a ZIP (export.json, the files, README.txt) instead of printing JSON.
+        #[arg(long)]
+        zip: bool,
     },
     /// Remove what is tied to an address: its contact details only, or everything (the
     /// submissions, their files and contact details). Shows what would be removed first.
@@ -185,7 +190,22 @@ pub async fn run(services: &app::Services, command: PrivacyCommand) -> anyhow::R
     );
     let store = services.store.as_ref();
     match command {
-        PrivacyCommand::Export { email } => {
+        PrivacyCommand::Export { email, zip: true } => {
+            let email = address_of(&email)?;
+            let archive =
+                export_zip(store, &services.blobs, &services.vault, &email, &actor).await?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(&archive.file_name)
+                .with_context(|| format!("creating {}", archive.file_name))?;
+            std::io::Write::write_all(&mut file, &archive.bytes)?;
+            file.sync_all()?;
+            println!("{}", archive.file_name);
+        }
+        PrivacyCommand::Export { email, zip: false } => {
             let email = address_of(&email)?;
             let export = requests::export(store, &services.vault, &email, &actor).await?;
             println!("{}", serde_json::to_string_pretty(&export)?);

@@ -39,6 +39,9 @@ pub struct ExportedSubmission {
     #[schema(value_type = Object)]
     pub triage: serde_json::Value,
     pub notes: Vec<ExportedNote>,
+    /// The attachments' object keys, in the order of `attachments` (for the ZIP; never shown).
+    #[serde(skip)]
+    pub(crate) object_keys: Vec<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -83,6 +86,7 @@ fn exported(
             "button": row.terms.button,
             "at": row.terms.accepted_at,
         }),
+        object_keys: row.attachments.iter().map(|a| a.object_key.clone()).collect(),
         attachments: row
             .attachments
             .iter()

@@ -5,6 +5,7 @@
 //! 0600 on first run; and, in [`requests`], a person's review and removal requests and retention.
 
 mod export;
+pub mod export_zip;
 pub mod files;
 mod keys;
 pub mod redact;

@@ -12,6 +12,7 @@ mod attachments;
 mod brands;
 mod counts;
 mod erasure_traces;
+mod export_zip;
 mod file_modes;
 mod idempotency;
 mod intake_json;

@@ -50,6 +50,9 @@ fn privacy(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
         .stderr(Stdio::piped());
     for (k, v) in env {
         command.env(k, v);
+        if *k == "FEEDBACKD_DATA_DIR" {
+            command.current_dir(v);
+        }
     }
     let mut child = command.spawn().unwrap();
     if let Some(input) = stdin {
@@ -214,4 +217,40 @@ async fn contact_only_warns_and_keeps_the_feedback() {
     assert!(export.success, "{}", export.stderr);
     let export: Value = serde_json::from_str(&export.stdout).unwrap();
     assert_eq!(export["submissions"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn export_zip_writes_a_dated_private_archive() {
+    let (app, env) = spawn_with_env().await;
+    let id = submit_as(&app, Some("pat@example.org"), "zip from the command line").await;
+    let note = feedbackd::store::NoteRow {
+        id: uuid::Uuid::now_v7(),
+        submission_id: id,
+        author: "user:wendy".to_owned(),
+        body: "called back".to_owned(),
+        created_at: chrono::Utc::now(),
+    };
+    app.state.store.insert_note(&note).await.unwrap();
+    let run = privacy(
+        &env,
+        &["export", "--email", "pat@example.org", "--zip"],
+        None,
+    );
+    assert!(run.success, "{}", run.stderr);
+    let name = run.stdout.trim();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(name, format!("feedbackd-export-{today}.zip"));
+    let path = app._data_dir.path().join(name);
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions())
+            & 0o777,
+        0o600
+    );
+    crate::export_zip::check_archive(&std::fs::read(&path).unwrap(), "called back");
+    let again = privacy(
+        &env,
+        &["export", "--email", "pat@example.org", "--zip"],
+        None,
+    );
+    assert!(!again.success, "an existing archive is never overwritten");
 }

@@ -125,6 +125,7 @@ async fn a_webmaster_answers_a_request_safely_on_the_privacy_page() {
         )
         .await;
     assert_eq!(export.status(), 200);
+    assert_eq!(export.headers()["content-type"], "application/zip");
     let disposition = export.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -133,7 +134,9 @@ async fn a_webmaster_answers_a_request_safely_on_the_privacy_page() {
         disposition.starts_with("attachment; filename=\"feedbackd-export-20"),
         "{disposition}"
     );
-    let export: serde_json::Value = export.json().await.unwrap();
+    let entries = crate::export_zip::entries(&export.bytes().await.unwrap());
+    let json = &entries.iter().find(|(n, _)| n == "export.json").unwrap().1;
+    let export: serde_json::Value = serde_json::from_slice(json).unwrap();
     assert_eq!(
         export["submissions"][0]["contact"]["email"],
         "pat@example.org"

@@ -7,7 +7,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
@@ -17,6 +16,8 @@ use crate::app::AppState;
 use crate::domain::ContactEmail;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
+use crate::http::internal::privacy::{zip_error, zip_response};
+use crate::privacy::export_zip::export_zip;
 use crate::privacy::requests::{self, PreviewItem, PrivacyError};
 use crate::store::EraseScope;
 
@@ -53,32 +54,6 @@ pub async fn privacy_page(
             unknown_receipt => query.receipt.is_some() && record.is_none(),
         },
     )
-}
-
-fn export_response(export: &requests::Export) -> Result<Response, ApiError> {
-    let json = serde_json::to_string_pretty(export).map_err(|e| ApiError::Internal(e.into()))?;
-    let disposition = format!(
-        "attachment; filename=\"feedbackd-export-{}.json\"",
-        export.generated_at.format("%Y-%m-%d")
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.into()))?,
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            ),
-        ],
-        json,
-    )
-        .into_response())
 }
 
 /// What the erase form asks for before anything is removed; `Err` is the message to show.
@@ -125,10 +100,10 @@ pub async fn privacy_action(
     let actor = staff.actor();
     match form.get("action").unwrap_or("find") {
         "export" => {
-            let export = requests::export(store, &state.vault, &email, &actor)
+            let archive = export_zip(store, &state.blobs, &state.vault, &email, &actor)
                 .await
-                .map_err(failed)?;
-            export_response(&export)
+                .map_err(zip_error)?;
+            zip_response(archive)
         }
         "erase" => match erase_scope(&form, &email) {
             Ok(scope) => {
