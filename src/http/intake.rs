@@ -73,7 +73,7 @@ async fn submit(
         let not_before = Utc::now() - Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
         let earlier = state.store.idempotent_response(key_hash, not_before).await;
         if let Some(response) = earlier.map_err(ApiError::storage)? {
-            return Ok(replay(response));
+            return Ok(replay(&state, response));
         }
     }
 
@@ -86,7 +86,7 @@ async fn submit(
         }
         Ok(Accepted::Replayed(response)) => {
             staged.discard().await;
-            Ok(replay(response))
+            Ok(replay(&state, response))
         }
         Err(error) => {
             staged.discard().await;
@@ -139,7 +139,7 @@ async fn accept(
                 .inc();
             state.metrics.attachment_bytes.inc_by(stored_bytes);
             tracing::info!(submission = %id, kind = kind.as_str(), attachments = attachments.len(), "submission stored");
-            Ok(Accepted::Stored(created(receipt)))
+            Ok(Accepted::Stored(created(state, receipt)))
         }
         Ok(InsertOutcome::Replayed(response)) => Ok(Accepted::Replayed(response)),
         Err(error) => Err(ApiError::storage(error)),
@@ -294,7 +294,9 @@ fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<String>, ApiError>
     Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
 }
 
-fn created(receipt: String) -> Response {
+/// The 201, with the withdrawal token added to the stored receipt (computed, never stored).
+fn created(state: &AppState, receipt: String) -> Response {
+    let receipt = crate::privacy::withdraw::with_token(&state.vault, &receipt);
     (
         StatusCode::CREATED,
         [(
@@ -306,8 +308,8 @@ fn created(receipt: String) -> Response {
         .into_response()
 }
 
-fn replay(receipt: String) -> Response {
-    let mut response = created(receipt);
+fn replay(state: &AppState, receipt: String) -> Response {
+    let mut response = created(state, receipt);
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));

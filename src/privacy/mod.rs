@@ -10,6 +10,7 @@ pub mod files;
 mod keys;
 pub mod redact;
 pub mod requests;
+pub mod withdraw;
 
 pub use keys::ContactKeys;
 
@@ -114,6 +115,31 @@ impl ContactVault {
             )
             .map_err(|_| OpenError)?;
         serde_json::from_slice(&plain).map_err(|_| OpenError)
+    }
+
+    /// The submitter's withdrawal token for a submission: an HMAC of its id under the
+    /// blind-index key (domain-separated), hex encoded. Derived, so nothing is stored.
+    pub fn withdraw_token(&self, submission_id: Uuid) -> String {
+        hex::encode(self.withdraw_mac(submission_id).finalize().into_bytes())
+    }
+
+    /// Whether `token` is the withdrawal token of `submission_id` (constant-time).
+    pub fn withdraw_token_matches(&self, submission_id: Uuid, token: &str) -> bool {
+        match hex::decode(token.trim()) {
+            Ok(bytes) => self
+                .withdraw_mac(submission_id)
+                .verify_slice(&bytes)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    fn withdraw_mac(&self, submission_id: Uuid) -> Hmac<Sha256> {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
+        mac.update(b"feedbackd withdraw token\0");
+        mac.update(submission_id.as_bytes());
+        mac
     }
 
     /// HMAC-SHA-256 of an already normalised address, hex encoded.

@@ -27,3 +27,4 @@ mod raw_db;
 mod replicas;
 mod statistics;
 mod triage_view;
+mod withdraw;

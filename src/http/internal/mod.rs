@@ -154,7 +154,7 @@ async fn show(
     Ok(Json(detail).into_response())
 }
 
-pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::MalformedBody("it is not a JSON object")),
