@@ -180,3 +180,19 @@ async fn the_page_asks_then_posts_and_redirects() {
         .unwrap();
     assert!(again.text().await.unwrap().contains("Nothing to withdraw"));
 }
+
+#[tokio::test]
+async fn withdrawal_attempts_count_against_the_intake_rate_limit() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.rate_limit_per_minute = 1;
+        s.rate_limit_burst = 2;
+    })
+    .await;
+    let receipt = submit(&app, "key-limit").await;
+    let id = receipt["id"].as_str().unwrap();
+    let wrong = json!({"token": "ab".repeat(32)});
+    problem(withdraw(&app, id, wrong.clone()).await, 404, "not_found").await;
+    let limited = withdraw(&app, id, wrong).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    problem(limited, 429, "rate_limited").await;
+}
