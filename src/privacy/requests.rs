@@ -174,7 +174,10 @@ pub async fn erase(
             0
         }
     };
-    if let Err(error) = store.scrub_erased().await {
+    let changed = erased.contacts_removed + erased.submissions_removed + erased.texts_redacted;
+    if changed > 0
+        && let Err(error) = store.scrub_erased().await
+    {
         tracing::warn!(error = ?error, "scrubbing the database after an erasure failed");
     }
     Ok(ErasureReport {
