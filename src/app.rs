@@ -72,9 +72,25 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
+/// The contact keys: from the configuration (with the previous pair during a rotation), or
+/// from the key file in the data folder.
+pub fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
     match (&settings.contact_key, &settings.blind_index_key) {
-        (Some(seal), Some(blind)) => ContactKeys::from_config(seal, blind),
+        (Some(seal), Some(blind)) => {
+            let keys = ContactKeys::from_config(seal, blind)?;
+            match (
+                &settings.previous_contact_key,
+                &settings.previous_blind_index_key,
+            ) {
+                (Some(seal), Some(blind)) => {
+                    Ok(keys.with_previous(ContactKeys::from_config(seal, blind)?))
+                }
+                (None, None) => Ok(keys),
+                _ => anyhow::bail!(
+                    "set both previous_contact_key and previous_blind_index_key, or neither"
+                ),
+            }
+        }
         (None, None) => {
             files::private_dir(&settings.data_dir)?;
             ContactKeys::load_or_create(&settings.data_dir.join("contact.key"))

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod keys;
 mod privacy;
 
+use keys::KeysCommand;
 use privacy::PrivacyCommand;
 
 use crate::app::{self, Application};
@@ -45,6 +47,9 @@ enum Command {
     /// Answer a person's request to review or remove their data.
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// The contact keys (rotation).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The audit log (views of contact details, exports, erasures, triage changes).
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -138,6 +143,7 @@ impl Cli {
             }
             Command::Token(command) => token(&settings, command).await,
             Command::Privacy(command) => privacy(&settings, command).await,
+            Command::Keys(command) => keys::run(&settings, command).await,
             Command::Audit(AuditCommand::List { limit }) => {
                 let store = app::open_store(&settings).await?;
                 let entries = store.audit_log(limit).await;

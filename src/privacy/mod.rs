@@ -10,6 +10,7 @@ pub mod files;
 mod keys;
 pub mod redact;
 pub mod requests;
+pub mod rotation;
 pub mod withdraw;
 
 pub use keys::ContactKeys;
@@ -49,6 +50,8 @@ pub struct ContactVault {
     cipher: XChaCha20Poly1305,
     blind_key: [u8; 32],
     key_id: String,
+    /// During a key rotation: the keys before, to open and find what is not re-sealed yet.
+    previous: Option<Box<ContactVault>>,
 }
 
 impl std::fmt::Debug for ContactVault {
@@ -65,7 +68,13 @@ impl ContactVault {
             cipher: XChaCha20Poly1305::new(keys.seal_key().into()),
             blind_key: *keys.blind_index_key(),
             key_id: keys.key_id(),
+            previous: keys.previous().map(|p| Box::new(Self::new(p))),
         }
+    }
+
+    /// The id of the key new contacts are sealed with.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// Encrypts the contact, bound to its submission id so a ciphertext cannot be moved.
@@ -74,6 +83,11 @@ impl ContactVault {
             name: contact.name.as_ref().map(|n| n.as_str().to_owned()),
             email: contact.email.as_ref().map(|e| e.as_str().to_owned()),
         };
+        self.seal_opened(submission_id, &plain)
+    }
+
+    /// Seals already opened details under the current keys (key rotation).
+    pub fn seal_opened(&self, submission_id: Uuid, plain: &OpenedContact) -> SealedContact {
         let msg = serde_json::to_vec(&plain).expect("contact serialises");
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
@@ -90,16 +104,31 @@ impl ContactVault {
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         SealedContact {
-            blind_index: contact
+            blind_index: plain
                 .email
-                .as_ref()
-                .map(|e| self.blind_index(&e.normalized())),
+                .as_deref()
+                .map(|e| self.blind_index(&crate::domain::fields::normalize_email(e))),
             sealed,
             key_id: self.key_id.clone(),
         }
     }
 
+    /// Opens with the current keys, else (during a rotation) with the previous ones.
     pub fn open(&self, submission_id: Uuid, sealed: &[u8]) -> Result<OpenedContact, OpenError> {
+        match (
+            self.open_with_current(submission_id, sealed),
+            &self.previous,
+        ) {
+            (Err(_), Some(previous)) => previous.open(submission_id, sealed),
+            (opened, _) => opened,
+        }
+    }
+
+    fn open_with_current(
+        &self,
+        submission_id: Uuid,
+        sealed: &[u8],
+    ) -> Result<OpenedContact, OpenError> {
         if sealed.len() < NONCE_LEN {
             return Err(OpenError);
         }
@@ -123,15 +152,31 @@ impl ContactVault {
         hex::encode(self.withdraw_mac(submission_id).finalize().into_bytes())
     }
 
-    /// Whether `token` is the withdrawal token of `submission_id` (constant-time).
+    /// Whether `token` is the withdrawal token of `submission_id` (constant-time), under the
+    /// current keys or, during a rotation, the previous ones.
     pub fn withdraw_token_matches(&self, submission_id: Uuid, token: &str) -> bool {
-        match hex::decode(token.trim()) {
+        let current = match hex::decode(token.trim()) {
             Ok(bytes) => self
                 .withdraw_mac(submission_id)
                 .verify_slice(&bytes)
                 .is_ok(),
             Err(_) => false,
+        };
+        current
+            || self
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.withdraw_token_matches(submission_id, token))
+    }
+
+    /// The blind indexes an address may be stored under: the current key's, and during a
+    /// rotation the previous key's.
+    pub fn blind_indexes(&self, normalized_email: &str) -> Vec<String> {
+        let mut indexes = vec![self.blind_index(normalized_email)];
+        if let Some(previous) = &self.previous {
+            indexes.extend(previous.blind_indexes(normalized_email));
         }
+        indexes
     }
 
     fn withdraw_mac(&self, submission_id: Uuid) -> Hmac<Sha256> {

@@ -71,8 +71,15 @@ pub async fn find(
     vault: &ContactVault,
     email: &str,
 ) -> Result<Vec<Uuid>, StoreError> {
-    let blind_index = vault.blind_index(&normalize_email(email));
-    store.submissions_for(&blind_index).await
+    let mut ids = Vec::new();
+    for blind_index in vault.blind_indexes(&normalize_email(email)) {
+        for id in store.submissions_for(&blind_index).await? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// An audit entry with a count and nothing that names the person.

@@ -155,6 +155,21 @@ pub trait PrivacyStore {
     async fn scrub_erased(&self) -> Result<(), StoreError>;
     /// Who viewed or exported the contact details of `ids`, and when, oldest first.
     async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Contacts sealed under another key than `key_id`, by submission id after `after`.
+    async fn contacts_to_reseal(
+        &self,
+        key_id: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ContactRow)>, StoreError>;
+    /// Replaces a contact's ciphertext and index, unless it changed since it was read (its key
+    /// id is no longer `old_key_id`); true if replaced.
+    async fn reseal_contact(
+        &self,
+        submission_id: Uuid,
+        old_key_id: &str,
+        sealed: &ContactRow,
+    ) -> Result<bool, StoreError>;
     /// The audit entry of the erasure with this receipt.
     async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError>;
     /// Submissions received before `before` (retention), oldest first.

@@ -17,6 +17,7 @@ mod file_modes;
 mod idempotency;
 mod intake_json;
 mod internal;
+mod key_rotation;
 mod operations;
 mod privacy;
 mod privacy_audit;

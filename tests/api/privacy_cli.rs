@@ -13,7 +13,7 @@ use crate::privacy::submit_as;
 const BIN: &str = env!("CARGO_BIN_EXE_feedbackd");
 
 /// The app, and the environment that points the binary at the same database, files and keys.
-async fn spawn_with_env() -> (TestApp, Vec<(&'static str, String)>) {
+pub async fn spawn_with_env() -> (TestApp, Vec<(&'static str, String)>) {
     let mut env = Vec::new();
     let app = spawn_app_with(|s| {
         env.push(("FEEDBACKD_DATA_DIR", s.data_dir.display().to_string()));
@@ -27,17 +27,23 @@ async fn spawn_with_env() -> (TestApp, Vec<(&'static str, String)>) {
     (app, env)
 }
 
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// Runs `feedbackd privacy ARGS`; `stdin` `None` is a closed input.
 fn privacy(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
+    let mut all = vec!["privacy"];
+    all.extend_from_slice(args);
+    cli(env, &all, stdin)
+}
+
+/// Runs `feedbackd ARGS` in the data folder; `stdin` `None` is a closed input.
+pub fn cli(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
     let mut command = Command::new(BIN);
     command
-        .arg("privacy")
         .args(args)
         .env("RUST_LOG", "warn")
         .env("USER", "webmaster-test")

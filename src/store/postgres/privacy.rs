@@ -9,7 +9,7 @@ use super::PostgresStore;
 use super::triage::insert_audit_row;
 use crate::privacy::redact::redact;
 use crate::store::{
-    AuditEntry, CONTACT_ACCESS_ACTIONS, EraseScope, Erased, PrivacyStore, StoreError,
+    AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };
 
 /// Every table an erasure deletes from or rewrites; vacuumed after it.
@@ -159,6 +159,56 @@ impl PrivacyStore for PostgresStore {
         // Outside any transaction (VACUUM refuses one), as one simple-protocol statement.
         sqlx::raw_sql(ERASED_TABLES).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn contacts_to_reseal(
+        &self,
+        key_id: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ContactRow)>, StoreError> {
+        let rows: Vec<(Uuid, Option<String>, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT submission_id, blind_index, sealed, key_id FROM contacts \
+             WHERE key_id <> $1 AND submission_id > $2 ORDER BY submission_id LIMIT $3",
+        )
+        .bind(key_id)
+        .bind(after.unwrap_or(Uuid::nil()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, blind_index, sealed, key_id)| {
+                (
+                    id,
+                    ContactRow {
+                        blind_index,
+                        sealed,
+                        key_id,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn reseal_contact(
+        &self,
+        submission_id: Uuid,
+        old_key_id: &str,
+        sealed: &ContactRow,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE contacts SET sealed = $1, blind_index = $2, key_id = $3 \
+             WHERE submission_id = $4 AND key_id = $5",
+        )
+        .bind(&sealed.sealed)
+        .bind(&sealed.blind_index)
+        .bind(&sealed.key_id)
+        .bind(submission_id)
+        .bind(old_key_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError> {

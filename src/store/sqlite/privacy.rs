@@ -11,7 +11,7 @@ use super::SqliteStore;
 use super::triage::insert_audit_row;
 use crate::privacy::redact::redact;
 use crate::store::{
-    AuditEntry, CONTACT_ACCESS_ACTIONS, EraseScope, Erased, PrivacyStore, StoreError,
+    AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };
 
 /// Tries of a WAL truncation that readers keep busy.
@@ -193,6 +193,57 @@ impl PrivacyStore for SqliteStore {
         }
         tracing::warn!("the WAL could not be truncated after an erasure: readers kept it busy");
         Ok(())
+    }
+
+    async fn contacts_to_reseal(
+        &self,
+        key_id: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ContactRow)>, StoreError> {
+        let rows: Vec<(String, Option<String>, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT submission_id, blind_index, sealed, key_id FROM contacts \
+             WHERE key_id <> ? AND submission_id > ? ORDER BY submission_id LIMIT ?",
+        )
+        .bind(key_id)
+        .bind(after.map(|id| id.to_string()).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, blind_index, sealed, key_id)| {
+                let id = Uuid::parse_str(&id).ok()?;
+                Some((
+                    id,
+                    ContactRow {
+                        blind_index,
+                        sealed,
+                        key_id,
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    async fn reseal_contact(
+        &self,
+        submission_id: Uuid,
+        old_key_id: &str,
+        sealed: &ContactRow,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE contacts SET sealed = ?, blind_index = ?, key_id = ? \
+             WHERE submission_id = ? AND key_id = ?",
+        )
+        .bind(&sealed.sealed)
+        .bind(&sealed.blind_index)
+        .bind(&sealed.key_id)
+        .bind(submission_id.to_string())
+        .bind(old_key_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError> {
