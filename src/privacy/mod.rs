@@ -222,4 +222,38 @@ mod tests {
             Some(vault.blind_index("ann@example.org"))
         );
     }
+
+    #[test]
+    fn the_previous_keys_open_find_and_verify_during_a_rotation() {
+        let old = ContactKeys::generate();
+        let old_vault = ContactVault::new(&old);
+        let id = Uuid::now_v7();
+        let contact = Contact {
+            name: None,
+            email: ContactEmail::parse("pat@example.org").unwrap(),
+        };
+        let sealed = old_vault.seal(id, &contact);
+        let token = old_vault.withdraw_token(id);
+
+        let rotating = ContactVault::new(&ContactKeys::generate().with_previous(old.clone()));
+        assert_ne!(rotating.key_id(), old_vault.key_id());
+        assert_eq!(
+            rotating.open(id, &sealed.sealed).unwrap().email.as_deref(),
+            Some("pat@example.org")
+        );
+        let indexes = rotating.blind_indexes("pat@example.org");
+        assert_eq!(indexes.len(), 2);
+        assert_eq!(Some(&indexes[1]), sealed.blind_index.as_ref());
+        assert!(rotating.withdraw_token_matches(id, &token));
+        let resealed = rotating.seal_opened(id, &rotating.open(id, &sealed.sealed).unwrap());
+        assert_eq!(resealed.key_id, rotating.key_id());
+        assert_eq!(resealed.blind_index.as_ref(), Some(&indexes[0]));
+
+        let done = ContactVault::new(&ContactKeys::generate());
+        assert!(
+            done.open(id, &sealed.sealed).is_err(),
+            "without the old keys: unreadable"
+        );
+        assert!(!done.withdraw_token_matches(id, &token));
+    }
 }
