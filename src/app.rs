@@ -20,7 +20,7 @@ use crate::http::client::ClientKeyer;
 use crate::http::rate_limit::ClientRateLimiter;
 use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
 use crate::metrics::Metrics;
-use crate::privacy::{ContactKeys, ContactVault, requests};
+use crate::privacy::{ContactKeys, ContactVault, files, requests};
 use crate::staff::LoginGuard;
 use crate::store::{self, Store};
 use crate::useragent;
@@ -67,8 +67,10 @@ pub struct Application {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = settings.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        files::private_dir(&settings.data_dir)?;
+        if settings.database_url.is_none() {
+            files::private_file(&settings.data_dir.join("feedbackd.db"))?;
+        }
     }
     let store = store::connect(&url).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -76,11 +78,27 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(store::DeadlineStore::new(store, limit)))
 }
 
-fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
+/// The contact keys: from the configuration (with the previous pair during a rotation), or
+/// from the key file in the data folder.
+pub fn contact_keys(settings: &Settings) -> anyhow::Result<ContactKeys> {
     match (&settings.contact_key, &settings.blind_index_key) {
-        (Some(seal), Some(blind)) => ContactKeys::from_config(seal, blind),
+        (Some(seal), Some(blind)) => {
+            let keys = ContactKeys::from_config(seal, blind)?;
+            match (
+                &settings.previous_contact_key,
+                &settings.previous_blind_index_key,
+            ) {
+                (Some(seal), Some(blind)) => {
+                    Ok(keys.with_previous(ContactKeys::from_config(seal, blind)?))
+                }
+                (None, None) => Ok(keys),
+                _ => anyhow::bail!(
+                    "set both previous_contact_key and previous_blind_index_key, or neither"
+                ),
+            }
+        }
         (None, None) => {
-            std::fs::create_dir_all(&settings.data_dir)?;
+            files::private_dir(&settings.data_dir)?;
             ContactKeys::load_or_create(&settings.data_dir.join("contact.key"))
         }
         _ => anyhow::bail!("set both contact_key and blind_index_key, or neither"),

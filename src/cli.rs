@@ -6,12 +6,16 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod keys;
+pub(crate) mod privacy;
+
+use keys::KeysCommand;
+use privacy::PrivacyCommand;
+
 use crate::app::{self, Application};
 use crate::config::Settings;
 use crate::domain::Role;
-use crate::privacy::requests;
 use crate::staff;
-use crate::store::EraseScope;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -43,34 +47,12 @@ enum Command {
     /// Answer a person's request to review or remove their data.
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// The contact keys (rotation).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The audit log (views of contact details, exports, erasures, triage changes).
     #[command(subcommand)]
     Audit(AuditCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum PrivacyCommand {
-    /// Print, as JSON, everything stored about an e-mail address.
-    Export {
-        #[arg(long)]
-        email: String,
-    },
-    /// Remove the contact details tied to an address (with --everything, the submissions and
-    /// their files too).
-    Erase {
-        /// The person's address.
-        #[arg(long, required_unless_present = "eml", conflicts_with = "eml")]
-        email: Option<String>,
-        /// The person's removal e-mail (.eml); the address is taken from its From: header.
-        #[arg(long, value_name = "FILE")]
-        eml: Option<PathBuf>,
-        /// Remove the submissions, their terms records, notes and files as well.
-        #[arg(long)]
-        everything: bool,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +109,7 @@ fn read_password() -> anyhow::Result<String> {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
+        crate::privacy::files::restrict_umask();
         let settings = Settings::load(self.config.as_deref())?;
         telemetry::init(settings.log_format);
         match self.command {
@@ -160,6 +143,7 @@ impl Cli {
             }
             Command::Token(command) => token(&settings, command).await,
             Command::Privacy(command) => privacy(&settings, command).await,
+            Command::Keys(command) => keys::run(&settings, command).await,
             Command::Audit(AuditCommand::List { limit }) => {
                 let store = app::open_store(&settings).await?;
                 let entries = store.audit_log(limit).await;
@@ -167,11 +151,10 @@ impl Cli {
                 for e in entries? {
                     let submission = e.submission_id.map(|id| id.to_string()).unwrap_or_default();
                     println!(
-                        "{}\t{}\t{}\t{submission}\t{}\t{}",
+                        "{}\t{}\t{}\t{submission}\t{}",
                         e.at.to_rfc3339(),
                         e.actor,
                         e.action,
-                        e.blind_index.unwrap_or_default(),
                         e.detail.unwrap_or_default()
                     );
                 }
@@ -181,93 +164,11 @@ impl Cli {
     }
 }
 
-/// The sender of a removal e-mail, from its `From:` header.
-fn sender_of(eml: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(eml).with_context(|| format!("reading {}", eml.display()))?;
-    sender_in(&bytes)
-}
-
-/// The sender named by the `From:` header of a message's raw bytes.
-pub(crate) fn sender_in(bytes: &[u8]) -> anyhow::Result<String> {
-    let message = mail_parser::MessageParser::default()
-        .parse(bytes)
-        .context("the file is not an e-mail message")?;
-    let sender = message
-        .from()
-        .and_then(|from| from.first())
-        .and_then(|addr| addr.address())
-        .context("the e-mail has no From: address")?;
-    Ok(sender.to_owned())
-}
-
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
 async fn privacy(settings: &Settings, command: PrivacyCommand) -> anyhow::Result<()> {
     let services = app::Services::open(settings).await?;
-    let outcome = privacy_command(&services, command).await;
+    let outcome = privacy::run(&services, command).await;
     services.store.close().await;
     outcome
-}
-
-async fn privacy_command(services: &app::Services, command: PrivacyCommand) -> anyhow::Result<()> {
-    let actor = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "webmaster".into())
-    );
-    let store = services.store.as_ref();
-    match command {
-        PrivacyCommand::Export { email } => {
-            let export = requests::export(store, &services.vault, &email, &actor).await?;
-            println!("{}", serde_json::to_string_pretty(&export)?);
-        }
-        PrivacyCommand::Erase {
-            email,
-            eml,
-            everything,
-            yes,
-        } => {
-            let email = match (email, eml) {
-                (Some(email), _) => email,
-                (None, Some(eml)) => sender_of(&eml)?,
-                (None, None) => anyhow::bail!("give --email or --eml"),
-            };
-            let scope = if everything {
-                EraseScope::Everything
-            } else {
-                EraseScope::Contact
-            };
-            let (_, ids) = requests::find(store, &services.vault, &email).await?;
-            eprintln!("{} submission(s) are tied to {email}:", ids.len());
-            for id in &ids {
-                eprintln!("  {id}");
-            }
-            let what = if everything {
-                "Remove these submissions, their files and contact details"
-            } else {
-                "Remove the contact details of these submissions (the feedback stays, anonymous)"
-            };
-            if ids.is_empty() || !(yes || confirm(&format!("{what}?"))?) {
-                eprintln!("feedbackd: nothing removed");
-                return Ok(());
-            }
-            let report = requests::erase(
-                store,
-                &services.blobs,
-                &services.vault,
-                &email,
-                scope,
-                &actor,
-            )
-            .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        }
-    }
-    Ok(())
 }
 
 async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {

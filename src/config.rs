@@ -78,6 +78,10 @@ pub struct Settings {
     /// Base64 of 32 bytes; with `blind_index_key`, replaces the key file.
     pub contact_key: Option<SecretString>,
     pub blind_index_key: Option<SecretString>,
+    /// During a key rotation: the keys before `contact_key` and `blind_index_key`, kept until
+    /// `feedbackd keys rotate` reports that nothing uses them.
+    pub previous_contact_key: Option<SecretString>,
+    pub previous_blind_index_key: Option<SecretString>,
     /// Serve the demo host page at `/` (the embedded default's try-it-out page).
     pub demo_page: bool,
     /// Routing rules applied at intake (TOML `[[triage_rules]]`).
@@ -130,6 +134,8 @@ impl Default for Settings {
             sweep_interval_secs: 600,
             contact_key: None,
             blind_index_key: None,
+            previous_contact_key: None,
+            previous_blind_index_key: None,
             demo_page: true,
             triage_rules: Vec::new(),
             spam_min_fill_ms: crate::triage::SpamPolicy::default().min_fill_ms,

@@ -104,7 +104,7 @@ async fn submit(
         }
         Ok(Accepted::Replayed(response)) => {
             staged.discard().await;
-            Ok(replay(response))
+            Ok(replay(&state, response))
         }
         Err(error) => {
             staged.discard().await;
@@ -177,7 +177,7 @@ async fn accept(
                 .inc();
             state.metrics.attachment_bytes.inc_by(stored_bytes);
             tracing::info!(submission = %id, kind = kind.as_str(), attachments = attachments.len(), "submission stored");
-            Ok(Accepted::Stored(created(receipt)))
+            Ok(Accepted::Stored(created(state, receipt)))
         }
         Ok(InsertOutcome::Replayed(earlier)) => replay_of(earlier, &content_sha256),
         Err(error @ StoreError::Timeout(_)) => {
@@ -355,7 +355,9 @@ fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<String>, ApiError>
     Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
 }
 
-fn created(receipt: String) -> Response {
+/// The 201, with the withdrawal token added to the stored receipt (computed, never stored).
+fn created(state: &AppState, receipt: String) -> Response {
+    let receipt = crate::privacy::withdraw::with_token(&state.vault, &receipt);
     (
         StatusCode::CREATED,
         [(
@@ -367,8 +369,8 @@ fn created(receipt: String) -> Response {
         .into_response()
 }
 
-fn replay(receipt: String) -> Response {
-    let mut response = created(receipt);
+fn replay(state: &AppState, receipt: String) -> Response {
+    let mut response = created(state, receipt);
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));

@@ -14,6 +14,7 @@ mod public;
 pub mod rate_limit;
 pub mod serve;
 mod triage_view;
+mod withdraw;
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,7 @@ pub use triage_view::{StatusCounts, templates};
 pub fn public_router(state: AppState) -> Router {
     let api = Router::new()
         .merge(intake::router())
+        .merge(withdraw::api_router())
         .merge(public::api_router())
         .merge(openapi::router())
         .layer(cors(&state.settings.allowed_origins));
@@ -44,6 +46,7 @@ pub fn public_router(state: AppState) -> Router {
         .merge(api)
         .merge(internal::router())
         .merge(triage_view::router())
+        .merge(withdraw::page_router())
         .merge(public::assets_router(state.settings.demo_page))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

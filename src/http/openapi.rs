@@ -71,6 +71,15 @@ pub struct Receipt {
     /// RFC 3339.
     received_at: String,
     attachments: Vec<ReceiptAttachment>,
+    /// Shown once: withdraws this submission (`POST /api/v1/feedback/{id}/withdraw`).
+    withdraw_token: String,
+}
+
+/// The withdrawal token from the 201.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a body that the handler parses by hand")]
+pub struct WithdrawBody {
+    token: String,
 }
 
 #[derive(ToSchema)]
@@ -222,6 +231,7 @@ impl Modify for BearerAuth {
         super::public::terms,
         super::public::limits,
         super::intake::submit,
+        super::withdraw::withdraw_api,
         super::internal::list,
         super::internal::show,
         super::internal::update,
@@ -232,7 +242,7 @@ impl Modify for BearerAuth {
         super::internal::privacy::erase,
     ),
     components(schemas(
-        SubmissionBody, Receipt, ReceiptAttachment, Problem, FieldProblem, TermsBody, LimitsBody,
+        SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, FieldProblem, TermsBody, LimitsBody,
         TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
     )),
     modifiers(&BearerAuth),

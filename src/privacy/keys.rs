@@ -11,11 +11,13 @@ use chacha20poly1305::aead::rand_core::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-/// The sealing key and the blind-index key. Never printed.
+/// The sealing key and the blind-index key, and during a rotation the pair before them
+/// (still able to open and find what `keys rotate` has not re-sealed yet). Never printed.
 #[derive(Clone)]
 pub struct ContactKeys {
     seal: [u8; 32],
     blind_index: [u8; 32],
+    previous: Option<Box<ContactKeys>>,
 }
 
 impl std::fmt::Debug for ContactKeys {
@@ -39,7 +41,20 @@ impl ContactKeys {
         let mut blind_index = [0u8; 32];
         OsRng.fill_bytes(&mut seal);
         OsRng.fill_bytes(&mut blind_index);
-        Self { seal, blind_index }
+        Self {
+            seal,
+            blind_index,
+            previous: None,
+        }
+    }
+
+    /// A pair from raw bytes, without a previous pair.
+    pub fn from_bytes(seal: [u8; 32], blind_index: [u8; 32]) -> Self {
+        Self {
+            seal,
+            blind_index,
+            previous: None,
+        }
     }
 
     /// Both keys from configuration, as base64 of 32 bytes each.
@@ -47,7 +62,56 @@ impl ContactKeys {
         Ok(Self {
             seal: decode_key("contact_key", seal)?,
             blind_index: decode_key("blind_index_key", blind_index)?,
+            previous: None,
         })
+    }
+
+    /// These keys, with `previous` kept for what is still sealed or indexed under it.
+    pub fn with_previous(mut self, previous: ContactKeys) -> Self {
+        self.previous = Some(Box::new(ContactKeys {
+            previous: None,
+            ..previous
+        }));
+        self
+    }
+
+    pub fn previous(&self) -> Option<&ContactKeys> {
+        self.previous.as_deref()
+    }
+
+    /// The key file's text: the current pair, and the previous one during a rotation.
+    pub fn file_text(&self) -> String {
+        let mut text = format!(
+            "contact_key={}\nblind_index_key={}\n",
+            STANDARD.encode(self.seal),
+            STANDARD.encode(self.blind_index)
+        );
+        if let Some(previous) = &self.previous {
+            text.push_str(&format!(
+                "previous_contact_key={}\nprevious_blind_index_key={}\n",
+                STANDARD.encode(previous.seal),
+                STANDARD.encode(previous.blind_index)
+            ));
+        }
+        text
+    }
+
+    /// Replaces the key file atomically (a private temporary file, synced, then renamed).
+    pub fn write_file(&self, path: &Path) -> anyhow::Result<()> {
+        let temporary = path.with_extension("key.new");
+        let _ = std::fs::remove_file(&temporary);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&temporary)
+            .with_context(|| format!("creating {}", temporary.display()))?;
+        file.write_all(self.file_text().as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+            .with_context(|| format!("replacing key file {}", path.display()))?;
+        Ok(())
     }
 
     /// Reads the key file, creating it (mode 0600) with fresh keys when it does not exist.
@@ -64,12 +128,7 @@ impl ContactKeys {
                 let mut file = options
                     .open(path)
                     .with_context(|| format!("creating key file {}", path.display()))?;
-                writeln!(
-                    file,
-                    "contact_key={}\nblind_index_key={}",
-                    STANDARD.encode(keys.seal),
-                    STANDARD.encode(keys.blind_index)
-                )?;
+                file.write_all(keys.file_text().as_bytes())?;
                 file.sync_all()?;
                 Ok(keys)
             }
@@ -78,13 +137,20 @@ impl ContactKeys {
     }
 
     fn parse_file(text: &str) -> anyhow::Result<Self> {
-        let value = |name: &str| -> anyhow::Result<SecretString> {
+        let value = |name: &str| -> Option<SecretString> {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
                 .map(|v| SecretString::from(v.to_owned()))
-                .ok_or_else(|| anyhow::anyhow!("{name} missing"))
         };
-        Self::from_config(&value("contact_key")?, &value("blind_index_key")?)
+        let required = |name: &str| value(name).ok_or_else(|| anyhow::anyhow!("{name} missing"));
+        let keys = Self::from_config(&required("contact_key")?, &required("blind_index_key")?)?;
+        match (
+            value("previous_contact_key"),
+            value("previous_blind_index_key"),
+        ) {
+            (Some(seal), Some(blind)) => Ok(keys.with_previous(Self::from_config(&seal, &blind)?)),
+            _ => Ok(keys),
+        }
     }
 
     pub fn seal_key(&self) -> &[u8; 32] {

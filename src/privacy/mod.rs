@@ -4,8 +4,14 @@
 //! Owns the keys: from configuration, or (embedded default) from a key file created with mode
 //! 0600 on first run; and, in [`requests`], a person's review and removal requests and retention.
 
+mod export;
+pub mod export_zip;
+pub mod files;
 mod keys;
+pub mod redact;
 pub mod requests;
+pub mod rotation;
+pub mod withdraw;
 
 pub use keys::ContactKeys;
 
@@ -44,6 +50,8 @@ pub struct ContactVault {
     cipher: XChaCha20Poly1305,
     blind_key: [u8; 32],
     key_id: String,
+    /// During a key rotation: the keys before, to open and find what is not re-sealed yet.
+    previous: Option<Box<ContactVault>>,
 }
 
 impl std::fmt::Debug for ContactVault {
@@ -60,7 +68,13 @@ impl ContactVault {
             cipher: XChaCha20Poly1305::new(keys.seal_key().into()),
             blind_key: *keys.blind_index_key(),
             key_id: keys.key_id(),
+            previous: keys.previous().map(|p| Box::new(Self::new(p))),
         }
+    }
+
+    /// The id of the key new contacts are sealed with.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// Encrypts the contact, bound to its submission id so a ciphertext cannot be moved.
@@ -69,6 +83,11 @@ impl ContactVault {
             name: contact.name.as_ref().map(|n| n.as_str().to_owned()),
             email: contact.email.as_ref().map(|e| e.as_str().to_owned()),
         };
+        self.seal_opened(submission_id, &plain)
+    }
+
+    /// Seals already opened details under the current keys (key rotation).
+    pub fn seal_opened(&self, submission_id: Uuid, plain: &OpenedContact) -> SealedContact {
         let msg = serde_json::to_vec(&plain).expect("contact serialises");
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
@@ -85,16 +104,31 @@ impl ContactVault {
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         SealedContact {
-            blind_index: contact
+            blind_index: plain
                 .email
-                .as_ref()
-                .map(|e| self.blind_index(&e.normalized())),
+                .as_deref()
+                .map(|e| self.blind_index(&crate::domain::fields::normalize_email(e))),
             sealed,
             key_id: self.key_id.clone(),
         }
     }
 
+    /// Opens with the current keys, else (during a rotation) with the previous ones.
     pub fn open(&self, submission_id: Uuid, sealed: &[u8]) -> Result<OpenedContact, OpenError> {
+        match (
+            self.open_with_current(submission_id, sealed),
+            &self.previous,
+        ) {
+            (Err(_), Some(previous)) => previous.open(submission_id, sealed),
+            (opened, _) => opened,
+        }
+    }
+
+    fn open_with_current(
+        &self,
+        submission_id: Uuid,
+        sealed: &[u8],
+    ) -> Result<OpenedContact, OpenError> {
         if sealed.len() < NONCE_LEN {
             return Err(OpenError);
         }
@@ -110,6 +144,47 @@ impl ContactVault {
             )
             .map_err(|_| OpenError)?;
         serde_json::from_slice(&plain).map_err(|_| OpenError)
+    }
+
+    /// The submitter's withdrawal token for a submission: an HMAC of its id under the
+    /// blind-index key (domain-separated), hex encoded. Derived, so nothing is stored.
+    pub fn withdraw_token(&self, submission_id: Uuid) -> String {
+        hex::encode(self.withdraw_mac(submission_id).finalize().into_bytes())
+    }
+
+    /// Whether `token` is the withdrawal token of `submission_id` (constant-time), under the
+    /// current keys or, during a rotation, the previous ones.
+    pub fn withdraw_token_matches(&self, submission_id: Uuid, token: &str) -> bool {
+        let current = match hex::decode(token.trim()) {
+            Ok(bytes) => self
+                .withdraw_mac(submission_id)
+                .verify_slice(&bytes)
+                .is_ok(),
+            Err(_) => false,
+        };
+        current
+            || self
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.withdraw_token_matches(submission_id, token))
+    }
+
+    /// The blind indexes an address may be stored under: the current key's, and during a
+    /// rotation the previous key's.
+    pub fn blind_indexes(&self, normalized_email: &str) -> Vec<String> {
+        let mut indexes = vec![self.blind_index(normalized_email)];
+        if let Some(previous) = &self.previous {
+            indexes.extend(previous.blind_indexes(normalized_email));
+        }
+        indexes
+    }
+
+    fn withdraw_mac(&self, submission_id: Uuid) -> Hmac<Sha256> {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
+        mac.update(b"feedbackd withdraw token\0");
+        mac.update(submission_id.as_bytes());
+        mac
     }
 
     /// HMAC-SHA-256 of an already normalised address, hex encoded.
@@ -146,5 +221,39 @@ mod tests {
             sealed.blind_index,
             Some(vault.blind_index("ann@example.org"))
         );
+    }
+
+    #[test]
+    fn the_previous_keys_open_find_and_verify_during_a_rotation() {
+        let old = ContactKeys::generate();
+        let old_vault = ContactVault::new(&old);
+        let id = Uuid::now_v7();
+        let contact = Contact {
+            name: None,
+            email: ContactEmail::parse("pat@example.org").unwrap(),
+        };
+        let sealed = old_vault.seal(id, &contact);
+        let token = old_vault.withdraw_token(id);
+
+        let rotating = ContactVault::new(&ContactKeys::generate().with_previous(old.clone()));
+        assert_ne!(rotating.key_id(), old_vault.key_id());
+        assert_eq!(
+            rotating.open(id, &sealed.sealed).unwrap().email.as_deref(),
+            Some("pat@example.org")
+        );
+        let indexes = rotating.blind_indexes("pat@example.org");
+        assert_eq!(indexes.len(), 2);
+        assert_eq!(Some(&indexes[1]), sealed.blind_index.as_ref());
+        assert!(rotating.withdraw_token_matches(id, &token));
+        let resealed = rotating.seal_opened(id, &rotating.open(id, &sealed.sealed).unwrap());
+        assert_eq!(resealed.key_id, rotating.key_id());
+        assert_eq!(resealed.blind_index.as_ref(), Some(&indexes[0]));
+
+        let done = ContactVault::new(&ContactKeys::generate());
+        assert!(
+            done.open(id, &sealed.sealed).is_err(),
+            "without the old keys: unreadable"
+        );
+        assert!(!done.withdraw_token_matches(id, &token));
     }
 }

@@ -2,8 +2,9 @@
 //! operation that has not finished in time into [`StoreError::Timeout`] (503 at the boundary).
 //!
 //! A database that accepts connections and never answers (a partition, a frozen server) would
-//! otherwise hold each request until the client gives up. Only migrations, shutdown and the
-//! planner's statistics (housekeeping, which may legitimately take long) are left unbounded.
+//! otherwise hold each request until the client gives up. Only migrations, shutdown, the
+//! planner's statistics and the scrub after an erasure (vacuum, checkpoint: housekeeping work
+//! that may legitimately take long) are left unbounded.
 //! Dropping an operation mid-way rolls its transaction back, except a commit already sent:
 //! for that one the outcome is unknown, which is why intake leaves a timed-out submission's
 //! objects to the orphan sweeper instead of deleting what a row may reference.
@@ -110,12 +111,17 @@ with_deadlines! {
 with_deadlines! {
     impl PrivacyStore {
         bounded fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
-        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, audit: &AuditEntry) -> Result<Erased, StoreError>;
+        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, redact: &[String], audit: &AuditEntry) -> Result<Erased, StoreError>;
+        bounded fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError>;
+        bounded fn contacts_to_reseal(&self, key_id: &str, after: Option<Uuid>, limit: u32) -> Result<Vec<(Uuid, ContactRow)>, StoreError>;
+        bounded fn reseal_contact(&self, submission_id: Uuid, old_key_id: &str, sealed: &ContactRow) -> Result<bool, StoreError>;
+        bounded fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError>;
         bounded fn received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
         bounded fn contacts_received_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
         bounded fn pending_deletions(&self, limit: u32) -> Result<Vec<String>, StoreError>;
         bounded fn deletions_done(&self, keys: &[String]) -> Result<(), StoreError>;
         bounded fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
         bounded fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+        unbounded fn scrub_erased(&self) -> Result<(), StoreError>;
     }
 }

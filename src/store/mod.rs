@@ -148,14 +148,41 @@ pub trait StaffStore {
 pub trait PrivacyStore {
     /// Submissions whose contact details carry this blind index, newest first.
     async fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
-    /// Erases `ids` in one transaction with its audit entry; objects of removed submissions
-    /// are queued in `pending_deletions` in that same transaction.
+    /// Erases `ids` in one transaction with its audit entry (whose detail gets the counts
+    /// appended); objects of removed submissions are queued in `pending_deletions` in that
+    /// same transaction. Every whole-word occurrence of `redact` (the person's name and
+    /// address) is replaced in the notes and texts of `ids`, and addresses among them in any
+    /// staff note; contact views of `ids` in the audit log are unlinked from the submission.
     async fn erase(
         &self,
         ids: &[Uuid],
         scope: EraseScope,
+        redact: &[String],
         audit: &AuditEntry,
     ) -> Result<Erased, StoreError>;
+    /// Leaves no physical trace of what was erased: on SQLite merges the full-text index and
+    /// truncates the WAL (with `secure_delete` on, freed pages are already zeroed); on
+    /// PostgreSQL vacuums the tables erasure touches.
+    async fn scrub_erased(&self) -> Result<(), StoreError>;
+    /// Who viewed or exported the contact details of `ids`, and when, oldest first.
+    async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Contacts sealed under another key than `key_id`, by submission id after `after`.
+    async fn contacts_to_reseal(
+        &self,
+        key_id: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ContactRow)>, StoreError>;
+    /// Replaces a contact's ciphertext and index, unless it changed since it was read (its key
+    /// id is no longer `old_key_id`); true if replaced.
+    async fn reseal_contact(
+        &self,
+        submission_id: Uuid,
+        old_key_id: &str,
+        sealed: &ContactRow,
+    ) -> Result<bool, StoreError>;
+    /// The audit entry of the erasure with this receipt.
+    async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError>;
     /// Submissions received before `before` (retention), oldest first.
     async fn received_before(
         &self,

@@ -231,16 +231,21 @@ pub struct NoteRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// One line of the audit log. It never holds an e-mail address, only its blind index.
+/// One line of the audit log: who did what, when, to which submission. It never holds an
+/// address nor any per-person key (no blind index), so it cannot tie submissions to a person
+/// (see docs/AUDIT.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor: String,
     pub action: String,
     pub submission_id: Option<Uuid>,
-    pub blind_index: Option<String>,
     pub detail: Option<String>,
 }
+
+/// Audit actions that disclose a submission's contact details; an erasure unlinks them from
+/// the submission, so what is left of it cannot be grouped by the person who sent it.
+pub const CONTACT_ACCESS_ACTIONS: [&str; 2] = ["view_contact", "export_contact"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRecord {
@@ -281,4 +286,20 @@ pub struct Erased {
     pub contacts_removed: u64,
     pub submissions_removed: u64,
     pub objects_queued: u64,
+    /// Staff notes and submission texts where the name or address was replaced.
+    pub texts_redacted: u64,
+}
+
+impl Erased {
+    /// Counts only, for the audit entry: never an id.
+    pub fn describe(&self) -> String {
+        format!(
+            "submissions={} contacts_removed={} submissions_removed={} objects_queued={} texts_redacted={}",
+            self.submissions.len(),
+            self.contacts_removed,
+            self.submissions_removed,
+            self.objects_queued,
+            self.texts_redacted
+        )
+    }
 }

@@ -105,7 +105,6 @@ pub async fn audit(
     staff: &Staff,
     action: &str,
     submission: Option<Uuid>,
-    blind_index: Option<String>,
     detail: Option<String>,
 ) -> Result<(), DeskError> {
     let entry = AuditEntry {
@@ -113,7 +112,6 @@ pub async fn audit(
         actor: staff.actor(),
         action: action.to_owned(),
         submission_id: submission,
-        blind_index,
         detail,
     };
     Ok(state.store.insert_audit(&entry).await?)
@@ -130,15 +128,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
     let contact = match &row.contact {
         None => None,
         Some(sealed) => {
-            audit(
-                state,
-                staff,
-                "view_contact",
-                Some(id),
-                sealed.blind_index.clone(),
-                None,
-            )
-            .await?;
+            audit(state, staff, "view_contact", Some(id), None).await?;
             match state.vault.open(id, &sealed.sealed) {
                 Ok(opened) => Some(opened),
                 Err(error) => {
@@ -232,7 +222,6 @@ pub async fn apply(
         actor: staff.actor(),
         action: "triage".to_owned(),
         submission_id: None,
-        blind_index: None,
         detail: Some(patch.describe()),
     };
     let outcome = state.store.apply_triage(ids, patch, &audit).await?;

@@ -65,7 +65,6 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         actor: "test".to_owned(),
         action: "triage".to_owned(),
         submission_id: None,
-        blind_index: None,
         detail: None,
     };
     let close = TriagePatch {
@@ -94,7 +93,7 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         ..audit
     };
     store
-        .erase(&ids[2..5], EraseScope::Everything, &audit)
+        .erase(&ids[2..5], EraseScope::Everything, &[], &audit)
         .await
         .unwrap();
     assert_counts(&app, &[("done", 1), ("new", 1)]).await;

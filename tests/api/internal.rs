@@ -216,9 +216,10 @@ async fn one_submission_with_everything_and_an_audited_contact_view() {
         .find(|e| e.action == "view_contact")
         .expect("the view is audited");
     assert_eq!(view.submission_id.unwrap().to_string(), id);
-    assert_eq!(
-        view.blind_index.as_deref(),
-        Some(app.state.vault.blind_index("ann@example.org").as_str())
+    let blind_index = app.state.vault.blind_index("ann@example.org");
+    assert!(
+        !format!("{view:?}").contains(&blind_index),
+        "no per-person key in the audit log"
     );
     assert!(view.actor.starts_with("token:"));
     let admin = app.token(Role::Admin).await;

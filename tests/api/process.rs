@@ -365,7 +365,10 @@ async fn a_removal_email_is_answered_from_the_command_line() {
         dir.path(),
         "n\n",
     );
-    assert!(declined.status.success());
+    assert!(
+        !declined.status.success(),
+        "a declined erasure exits non-zero"
+    );
     assert!(String::from_utf8_lossy(&declined.stderr).contains("1 submission(s)"));
     assert!(String::from_utf8_lossy(&declined.stderr).contains("nothing removed"));
     assert_eq!(blob_files(dir.path()).len(), 1);

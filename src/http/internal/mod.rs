@@ -163,7 +163,7 @@ async fn show(
     Ok(Json(detail).into_response())
 }
 
-pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::MalformedBody("it is not a JSON object")),
@@ -231,7 +231,7 @@ async fn attachment(
 }
 
 #[utoipa::path(get, path = "/api/v1/internal/audit", tag = "internal", security(("bearer" = [])),
-    responses((status = 200, description = "The newest audit entries (no addresses, only blind indexes)", body = Object),
+    responses((status = 200, description = "The newest audit entries (who did what and when; no address, no per-person key)", body = Object),
         InternalProblems))]
 async fn audit_log(
     auth: Authenticated,
@@ -248,7 +248,7 @@ async fn audit_log(
         .map(|e| {
             json!({
                 "at": e.at, "actor": e.actor, "action": e.action,
-                "submission_id": e.submission_id, "blind_index": e.blind_index, "detail": e.detail,
+                "submission_id": e.submission_id, "detail": e.detail,
             })
         })
         .collect();

@@ -2,7 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::Json;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::json_object;
@@ -10,6 +11,7 @@ use crate::app::AppState;
 use crate::domain::{ContactEmail, FieldError, Role, ValidationErrors};
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
+use crate::privacy::export_zip::{ExportZip, export_zip};
 use crate::privacy::requests::{self, PrivacyError};
 use crate::store::EraseScope;
 
@@ -18,6 +20,45 @@ fn privacy_error(error: PrivacyError) -> ApiError {
         PrivacyError::Store(e) => ApiError::storage(e),
         PrivacyError::Open(e) => ApiError::Internal(e.into()),
     }
+}
+
+/// A failed ZIP export: storage errors stay 503, the rest is internal.
+pub(crate) fn zip_error(error: anyhow::Error) -> ApiError {
+    match error.downcast::<PrivacyError>() {
+        Ok(error) => privacy_error(error),
+        Err(error) => ApiError::Internal(error),
+    }
+}
+
+/// The archive as a download with its dated name.
+pub(crate) fn zip_response(archive: ExportZip) -> Result<Response, ApiError> {
+    let disposition = format!("attachment; filename=\"{}\"", archive.file_name);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.into()))?,
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        archive.bytes,
+    )
+        .into_response())
+}
+
+fn wants_zip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/zip"))
 }
 
 /// The `email` field, validated like the contact address it must match.
@@ -49,15 +90,16 @@ fn check_fields(
 
 #[utoipa::path(post, path = "/api/v1/internal/privacy/export", tag = "internal", security(("bearer" = [])),
     request_body(content = crate::http::openapi::PrivacyExportBody, content_type = "application/json"),
-    responses((status = 200, description = "Everything stored about the address", body = crate::privacy::requests::Export),
+    responses((status = 200, description = "Everything stored about the address: JSON, or with `Accept: application/zip` a ZIP (export.json, the files, README.txt) named feedbackd-export-YYYY-MM-DD.zip", body = crate::privacy::requests::Export),
         crate::http::openapi::MalformedBody,
         crate::http::openapi::Invalid,
         crate::http::openapi::InternalProblems))]
 pub async fn export(
     auth: Authenticated,
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Webmaster)?;
     let body = json_object(&body)?;
     let mut errors = Vec::new();
@@ -66,12 +108,25 @@ pub async fn export(
     let (Ok(email), true) = (email, errors.is_empty()) else {
         return Err(ApiError::Validation(ValidationErrors(errors)));
     };
+    if wants_zip(&headers) {
+        let archive = export_zip(
+            state.store.as_ref(),
+            &state.blobs,
+            &state.vault,
+            &email,
+            &staff.actor(),
+        )
+        .await
+        .map_err(zip_error)?;
+        return zip_response(archive);
+    }
     let export = requests::export(state.store.as_ref(), &state.vault, &email, &staff.actor())
         .await
         .map_err(privacy_error)?;
-    Ok(Json(
-        serde_json::to_value(export).map_err(|e| ApiError::Internal(e.into()))?,
-    ))
+    Ok(
+        Json(serde_json::to_value(export).map_err(|e| ApiError::Internal(e.into()))?)
+            .into_response(),
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/internal/privacy/erase", tag = "internal", security(("bearer" = [])),

@@ -1,33 +1,76 @@
-//! The webmaster's privacy page: find, export or erase what is tied to an e-mail address.
-//! The address travels in form bodies only, never in a URL.
+//! The webmaster's privacy page: find (audited), preview, export or erase what is tied to an
+//! e-mail address. The address travels in form bodies only, never in a URL. Export is its own
+//! form, never blocked by the removal's checks; removal asks for the scope explicitly, warns
+//! that contact-only makes a later full erasure impossible, needs the address typed back for
+//! everything, and answers with a redirect to its receipt (POST-redirect-GET), so a reload
+//! shows the result again instead of erasing again.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
-use uuid::Uuid;
+use serde::Deserialize;
 
 use super::pages::{FormFields, check_csrf, csrf_of, page, require_webmaster, staff_ctx};
 use crate::app::AppState;
 use crate::domain::ContactEmail;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
-use crate::privacy::requests;
+use crate::http::internal::privacy::{zip_error, zip_response};
+use crate::privacy::export_zip::export_zip;
+use crate::privacy::requests::{self, PreviewItem, PrivacyError};
 use crate::store::EraseScope;
 
+#[derive(Debug, Deserialize)]
+pub struct ReceiptQuery {
+    receipt: Option<String>,
+}
+
+fn failed(error: PrivacyError) -> ApiError {
+    match error {
+        PrivacyError::Store(e) => ApiError::storage(e),
+        PrivacyError::Open(e) => ApiError::Internal(e.into()),
+    }
+}
+
+/// The blank page, or (after an erasure) the erasure's record, found by its receipt.
 pub async fn privacy_page(
     State(state): State<AppState>,
     ViewStaff(staff): ViewStaff,
+    Query(query): Query<ReceiptQuery>,
 ) -> Result<Response, ApiError> {
     require_webmaster(&staff)?;
+    let record = match query.receipt.as_deref() {
+        Some(receipt) => requests::erasure_record(state.store.as_ref(), receipt)
+            .await
+            .map_err(ApiError::storage)?,
+        None => None,
+    };
     page(
         &state,
         "privacy.html",
         context! {
-            staff => staff_ctx(&staff), csrf => csrf_of(&staff), found => (),
+            staff => staff_ctx(&staff), csrf => csrf_of(&staff), found => (), record => record,
+            unknown_receipt => query.receipt.is_some() && record.is_none(),
         },
     )
+}
+
+/// What the erase form asks for before anything is removed; `Err` is the message to show.
+fn erase_scope(form: &FormFields, email: &str) -> Result<EraseScope, &'static str> {
+    let scope = match form.get("scope") {
+        Some("contact") => EraseScope::Contact,
+        Some("everything") => EraseScope::Everything,
+        _ => return Err("Choose what to remove: the contact details or everything."),
+    };
+    if form.get("confirm") != Some("yes") {
+        return Err("Confirm that you checked the request comes from this address.");
+    }
+    let typed = form.get("typed_email").unwrap_or_default().trim();
+    if scope == EraseScope::Everything && !typed.eq_ignore_ascii_case(email) {
+        return Err("To remove everything, type the address again exactly.");
+    }
+    Ok(scope)
 }
 
 /// Find, export or erase what is tied to an address; the address travels in the form body only.
@@ -40,71 +83,51 @@ pub async fn privacy_action(
     let form = FormFields::parse(&body);
     check_csrf(&staff, &form)?;
     let email = form.get("email").unwrap_or_default().trim().to_owned();
-    let render =
-        |found: Option<Vec<Uuid>>, report: Option<requests::ErasureReport>, error: Option<&str>| {
-            page(
-                &state,
-                "privacy.html",
-                context! {
-                    staff => staff_ctx(&staff), csrf => csrf_of(&staff), email => email,
-                    found => found, report => report, error => error,
-                },
-            )
-        };
+    let render = |found: Option<Vec<PreviewItem>>, error: Option<&str>| {
+        page(
+            &state,
+            "privacy.html",
+            context! {
+                staff => staff_ctx(&staff), csrf => csrf_of(&staff), email => email,
+                found => found, error => error,
+            },
+        )
+    };
     if !matches!(ContactEmail::parse(&email), Ok(Some(_))) {
-        return render(None, None, Some("Enter a valid e-mail address."));
+        return render(None, Some("Enter a valid e-mail address."));
     }
     let store = state.store.as_ref();
     let actor = staff.actor();
-    let failed = |e: requests::PrivacyError| match e {
-        requests::PrivacyError::Store(e) => ApiError::storage(e),
-        requests::PrivacyError::Open(e) => ApiError::Internal(e.into()),
-    };
     match form.get("action").unwrap_or("find") {
         "export" => {
-            let export = requests::export(store, &state.vault, &email, &actor)
+            let archive = export_zip(store, &state.blobs, &state.vault, &email, &actor)
                 .await
-                .map_err(failed)?;
-            let json =
-                serde_json::to_string_pretty(&export).map_err(|e| ApiError::Internal(e.into()))?;
-            Ok((
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        HeaderValue::from_static("attachment; filename=\"feedbackd-export.json\""),
-                    ),
-                    (
-                        header::CACHE_CONTROL,
-                        HeaderValue::from_static("private, no-store"),
-                    ),
-                ],
-                json,
-            )
-                .into_response())
+                .map_err(zip_error)?;
+            zip_response(archive)
         }
-        action @ ("erase_contact" | "erase_everything") => {
-            if form.get("confirm") != Some("yes") {
-                return render(None, None, Some("Confirm that you checked the request."));
+        "erase" => match erase_scope(&form, &email) {
+            Ok(scope) => {
+                let report =
+                    requests::erase(store, &state.blobs, &state.vault, &email, scope, &actor)
+                        .await
+                        .map_err(failed)?;
+                Ok(
+                    Redirect::to(&format!("/triage/privacy?receipt={}", report.receipt))
+                        .into_response(),
+                )
             }
-            let scope = if action == "erase_contact" {
-                EraseScope::Contact
-            } else {
-                EraseScope::Everything
-            };
-            let report = requests::erase(store, &state.blobs, &state.vault, &email, scope, &actor)
+            Err(message) => {
+                let found = requests::preview(store, &state.vault, &email, &actor)
+                    .await
+                    .map_err(failed)?;
+                render(Some(found), Some(message))
+            }
+        },
+        _ => {
+            let found = requests::preview(store, &state.vault, &email, &actor)
                 .await
                 .map_err(failed)?;
-            render(None, Some(report), None)
-        }
-        _ => {
-            let (_, found) = requests::find(store, &state.vault, &email)
-                .await
-                .map_err(ApiError::storage)?;
-            render(Some(found), None, None)
+            render(Some(found), None)
         }
     }
 }

@@ -2,11 +2,89 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::PostgresStore;
 use super::triage::insert_audit_row;
-use crate::store::{AuditEntry, EraseScope, Erased, PrivacyStore, StoreError};
+use crate::privacy::redact::redact;
+use crate::store::{
+    AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
+};
+
+/// Every table an erasure deletes from or rewrites; vacuumed after it.
+const ERASED_TABLES: &str = "VACUUM submissions, terms_acceptances, attachments, contacts, \
+     staff_notes, idempotency_keys, audit_log, pending_deletions";
+
+/// Replaces the name and address in the notes and (for a contact erasure) the texts of the
+/// submissions, and the address in any other staff note. Returns how many texts changed.
+async fn redact_texts(
+    tx: &mut PgConnection,
+    ids: &[Uuid],
+    terms: &[String],
+    with_submission_texts: bool,
+) -> Result<u64, sqlx::Error> {
+    if terms.is_empty() {
+        return Ok(0);
+    }
+    let mut changed = 0;
+    let own: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, body FROM staff_notes WHERE submission_id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut notes: Vec<(Uuid, String, Vec<String>)> = own
+        .into_iter()
+        .map(|(id, body)| (id, body, terms.to_vec()))
+        .collect();
+    for address in terms.iter().filter(|t| t.contains('@')) {
+        let quoting: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, body FROM staff_notes WHERE strpos(lower(body), lower($1)) > 0 \
+             AND NOT (submission_id = ANY($2))",
+        )
+        .bind(address)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        notes.extend(
+            quoting
+                .into_iter()
+                .map(|(id, body)| (id, body, vec![address.clone()])),
+        );
+    }
+    for (id, body, terms) in notes {
+        if let Some(body) = redact(&body, &terms) {
+            sqlx::query("UPDATE staff_notes SET body = $1 WHERE id = $2")
+                .bind(body)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changed += 1;
+        }
+    }
+    if with_submission_texts {
+        let texts: Vec<(Uuid, Option<String>, String)> =
+            sqlx::query_as("SELECT id, summary, message FROM submissions WHERE id = ANY($1)")
+                .bind(ids)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, summary, message) in texts {
+            let new_summary = summary.as_deref().and_then(|s| redact(s, terms));
+            let new_message = redact(&message, terms);
+            if new_summary.is_none() && new_message.is_none() {
+                continue;
+            }
+            sqlx::query("UPDATE submissions SET summary = $1, message = $2 WHERE id = $3")
+                .bind(new_summary.or(summary))
+                .bind(new_message.unwrap_or(message))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
 
 #[async_trait]
 impl PrivacyStore for PostgresStore {
@@ -24,11 +102,11 @@ impl PrivacyStore for PostgresStore {
         &self,
         ids: &[Uuid],
         scope: EraseScope,
+        redact: &[String],
         audit: &AuditEntry,
     ) -> Result<Erased, StoreError> {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
-        insert_audit_row(&mut tx, audit).await?;
         let contacts_removed = sqlx::query("DELETE FROM contacts WHERE submission_id = ANY($1)")
             .bind(&ids)
             .execute(&mut *tx)
@@ -39,6 +117,16 @@ impl PrivacyStore for PostgresStore {
             contacts_removed,
             ..Erased::default()
         };
+        erased.texts_redacted =
+            redact_texts(&mut tx, &ids, redact, scope == EraseScope::Contact).await?;
+        sqlx::query(
+            "UPDATE audit_log SET submission_id = NULL \
+             WHERE submission_id = ANY($1) AND action = ANY($2)",
+        )
+        .bind(&ids)
+        .bind(&CONTACT_ACCESS_ACTIONS[..])
+        .execute(&mut *tx)
+        .await?;
         if scope == EraseScope::Everything {
             erased.objects_queued = sqlx::query(
                 "INSERT INTO pending_deletions (object_key, reason, created_at) \
@@ -57,8 +145,110 @@ impl PrivacyStore for PostgresStore {
                 .await?
                 .rows_affected();
         }
+        let mut entry = audit.clone();
+        entry.detail = Some(match &audit.detail {
+            Some(detail) => format!("{detail} {}", erased.describe()),
+            None => erased.describe(),
+        });
+        insert_audit_row(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(erased)
+    }
+
+    async fn scrub_erased(&self) -> Result<(), StoreError> {
+        // Outside any transaction (VACUUM refuses one), as one simple-protocol statement.
+        sqlx::raw_sql(ERASED_TABLES).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn contacts_to_reseal(
+        &self,
+        key_id: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ContactRow)>, StoreError> {
+        let rows: Vec<(Uuid, Option<String>, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT submission_id, blind_index, sealed, key_id FROM contacts \
+             WHERE key_id <> $1 AND submission_id > $2 ORDER BY submission_id LIMIT $3",
+        )
+        .bind(key_id)
+        .bind(after.unwrap_or(Uuid::nil()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, blind_index, sealed, key_id)| {
+                (
+                    id,
+                    ContactRow {
+                        blind_index,
+                        sealed,
+                        key_id,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn reseal_contact(
+        &self,
+        submission_id: Uuid,
+        old_key_id: &str,
+        sealed: &ContactRow,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE contacts SET sealed = $1, blind_index = $2, key_id = $3 \
+             WHERE submission_id = $4 AND key_id = $5",
+        )
+        .bind(&sealed.sealed)
+        .bind(&sealed.blind_index)
+        .bind(&sealed.key_id)
+        .bind(submission_id)
+        .bind(old_key_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn erasure_record(&self, receipt: &str) -> Result<Option<AuditEntry>, StoreError> {
+        let row: Option<(DateTime<Utc>, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, actor, action, detail FROM audit_log \
+             WHERE action IN ('privacy_erase_contact', 'privacy_erase_everything') \
+             AND detail LIKE $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(format!("receipt={receipt} %"))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(at, actor, action, detail)| AuditEntry {
+            at,
+            actor,
+            action,
+            submission_id: None,
+            detail,
+        }))
+    }
+
+    async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<(DateTime<Utc>, String, String, Option<Uuid>, Option<String>)> =
+            sqlx::query_as(
+                "SELECT at, actor, action, submission_id, detail FROM audit_log \
+                 WHERE submission_id = ANY($1) AND action = ANY($2) ORDER BY id",
+            )
+            .bind(ids)
+            .bind(&CONTACT_ACCESS_ACTIONS[..])
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, actor, action, submission_id, detail)| AuditEntry {
+                at,
+                actor,
+                action,
+                submission_id,
+                detail,
+            })
+            .collect())
     }
 
     async fn received_before(

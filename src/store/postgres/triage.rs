@@ -87,14 +87,13 @@ pub(super) async fn insert_audit_row(
     entry: &AuditEntry,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO audit_log (at, actor, action, submission_id, detail) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(entry.at)
     .bind(&entry.actor)
     .bind(&entry.action)
     .bind(entry.submission_id)
-    .bind(&entry.blind_index)
     .bind(&entry.detail)
     .execute(conn)
     .await?;
@@ -274,7 +273,7 @@ impl TriageStore for PostgresStore {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, actor, action, submission_id, blind_index, detail FROM audit_log \
+            "SELECT at, actor, action, submission_id, detail FROM audit_log \
              ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
@@ -287,7 +286,6 @@ impl TriageStore for PostgresStore {
                     actor: r.try_get("actor")?,
                     action: r.try_get("action")?,
                     submission_id: r.try_get("submission_id")?,
-                    blind_index: r.try_get("blind_index")?,
                     detail: r.try_get("detail")?,
                 })
             })

@@ -65,6 +65,9 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
+            // Deleted content is overwritten with zeros, so erased data leaves no trace in
+            // the file's free pages (see `scrub_erased` for the WAL and full-text index).
+            .pragma("secure_delete", "ON")
             .foreign_keys(true)
             // No `PRAGMA optimize` here: its sampled `ANALYZE` (at most ~2,000 rows an index)
             // saw one value per index and rated every filter alike; see

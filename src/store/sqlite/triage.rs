@@ -86,14 +86,13 @@ pub(super) async fn insert_audit_row(
     entry: &AuditEntry,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, submission_id, blind_index, detail) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor, action, submission_id, detail) \
+         VALUES (?, ?, ?, ?, ?)",
     )
     .bind(entry.at)
     .bind(&entry.actor)
     .bind(&entry.action)
     .bind(entry.submission_id.map(|id| id.to_string()))
-    .bind(&entry.blind_index)
     .bind(&entry.detail)
     .execute(conn)
     .await?;
@@ -285,7 +284,7 @@ impl TriageStore for SqliteStore {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, actor, action, submission_id, blind_index, detail FROM audit_log \
+            "SELECT at, actor, action, submission_id, detail FROM audit_log \
              ORDER BY id DESC LIMIT ?",
         )
         .bind(i64::from(limit))
@@ -299,7 +298,6 @@ impl TriageStore for SqliteStore {
                     actor: r.try_get("actor")?,
                     action: r.try_get("action")?,
                     submission_id: submission.and_then(|s| Uuid::parse_str(&s).ok()),
-                    blind_index: r.try_get("blind_index")?,
                     detail: r.try_get("detail")?,
                 })
             })
