@@ -7,6 +7,7 @@ pub mod fields;
 mod form;
 mod terms;
 mod triage;
+mod zone;
 
 pub use fields::{
     Button, ContactEmail, ContactName, FieldError, Kind, Message, PageUrl, Rating,
@@ -17,3 +18,4 @@ pub use form::{
 };
 pub use terms::Terms;
 pub use triage::{Role, Status, parse_label, parse_staff_name};
+pub use zone::TeamTimeZone;
