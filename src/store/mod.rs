@@ -6,6 +6,7 @@
 //! (see `sqlite::intake`): one fsync for many requests, which is what lets a durable intake
 //! keep up. The same behaviour is tested on both backends by the API suite.
 
+pub mod matching;
 mod model;
 mod postgres;
 mod sqlite;
@@ -77,6 +78,21 @@ pub trait TriageStore {
         cursor: Option<QueueCursor>,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError>;
+    /// Oldest first from just after `cursor`, at most `limit` items, returned newest first:
+    /// the page before a page, and the previous submission of a view.
+    async fn queue_page_newer(
+        &self,
+        filter: &QueueFilter,
+        cursor: QueueCursor,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError>;
+    /// The browsers, versions, labels and assignees of submissions received since `since`,
+    /// each with its count, most frequent first (at most `limit` of each).
+    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
+    /// When the submission's contact details were erased, if they were.
+    async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The names of the staff accounts, in order: who a submission can be assigned to.
+    async fn staff_names(&self) -> Result<Vec<String>, StoreError>;
     /// Submissions per status among those the filter (but its status) matches.
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Applies a patch to each of `ids`; returns how many exist.

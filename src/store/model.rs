@@ -90,6 +90,8 @@ pub struct QueueFilter {
     pub received_before: Option<DateTime<Utc>>,
     /// Words that must all occur in the summary or message.
     pub text: Option<String>,
+    /// Leaves out submissions whose status is `spam` (the triage view's default).
+    pub exclude_spam: bool,
 }
 
 impl QueueFilter {
@@ -109,6 +111,7 @@ impl QueueFilter {
             received_from,
             received_before,
             text,
+            exclude_spam: _,
         } = self;
         label.is_none()
             && assignee.is_none()
@@ -119,6 +122,16 @@ impl QueueFilter {
             && received_before.is_none()
             && text.is_none()
     }
+}
+
+/// What occurs among recent submissions, with counts: the filters' choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub browsers: Vec<(String, i64)>,
+    pub webapp_versions: Vec<(String, i64)>,
+    pub server_versions: Vec<(String, i64)>,
+    pub labels: Vec<(String, i64)>,
+    pub assignees: Vec<(String, i64)>,
 }
 
 /// The position after the last item of a page (newest first).

@@ -29,6 +29,13 @@ impl PrivacyStore for PostgresStore {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
         insert_audit_row(&mut tx, audit).await?;
+        sqlx::query(
+            "UPDATE submissions SET contact_erased_at = now() WHERE id = ANY($1) \
+             AND EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = submissions.id)",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
         let contacts_removed = sqlx::query("DELETE FROM contacts WHERE submission_id = ANY($1)")
             .bind(&ids)
             .execute(&mut *tx)
