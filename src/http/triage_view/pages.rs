@@ -10,14 +10,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::VIEW_CSP;
+use super::view_query::Flash;
 use crate::app::AppState;
-use crate::domain::{Role, Status, parse_label, parse_staff_name};
+use crate::domain::Role;
 use crate::http::auth::{SESSION_COOKIE, ViewStaff, cookie};
 use crate::http::error::ApiError;
-use crate::http::internal::query::ListQuery;
-use crate::http::internal::{ItemView, detail, download, queue_page};
+use crate::http::internal::download;
 use crate::staff::{self, Staff, Via};
-use crate::store::TriagePatch;
 
 /// The fields of a submitted HTML form, repeated names kept.
 pub(super) struct FormFields(Vec<(String, String)>);
@@ -34,7 +33,7 @@ impl FormFields {
             .map(|(_, v)| v.as_str())
     }
 
-    fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+    pub(super) fn all(&self, name: &str) -> impl Iterator<Item = &str> {
         self.0
             .iter()
             .filter(move |(k, _)| k == name)
@@ -47,6 +46,10 @@ pub(super) fn page(
     template: &str,
     ctx: minijinja::Value,
 ) -> Result<Response, ApiError> {
+    let zone = state.settings.team_time_zone;
+    let ctx = context! {
+        team_offset_secs => zone.offset().local_minus_utc(), team_zone => zone.to_string(), ..ctx
+    };
     let html = state
         .templates
         .get_template(template)
@@ -89,21 +92,12 @@ pub(super) fn staff_ctx(staff: &Staff) -> minijinja::Value {
     context! { name => staff.name, role => staff.role.as_str() }
 }
 
-fn statuses() -> Vec<&'static str> {
-    Status::ALL.iter().map(|s| s.as_str()).collect()
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Flash {
-    notice: Option<String>,
-    error: Option<String>,
-}
-
 pub async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(flash): Query<Flash>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let flash = Flash::parse(raw.as_deref());
     if let Some(session) = cookie(&headers, SESSION_COOKIE) {
         let staff = staff::by_session(state.store.as_ref(), session).await;
         if staff.map_err(ApiError::storage)?.is_some() {
@@ -183,269 +177,8 @@ pub async fn log_out(
     Ok(response)
 }
 
-/// The current query string with one parameter replaced (or removed when `value` is empty).
-fn with_param(query: &ListQuery, name: &str, value: &str) -> String {
-    let mut pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(serde_urlencoded_pairs(query).as_bytes())
-            .into_owned()
-            .filter(|(k, v)| k != name && k != "cursor" && !v.is_empty())
-            .collect();
-    if !value.is_empty() {
-        pairs.push((name.to_owned(), value.to_owned()));
-    }
-    let encoded = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    if encoded.is_empty() {
-        "/triage".to_owned()
-    } else {
-        format!("/triage?{encoded}")
-    }
-}
-
-fn serde_urlencoded_pairs(query: &ListQuery) -> String {
-    let value = serde_json::to_value(query).unwrap_or_default();
-    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(map) = value.as_object() {
-        for (k, v) in map {
-            if let Some(v) = v.as_str() {
-                serializer.append_pair(k, v);
-            }
-        }
-    }
-    serializer.finish()
-}
-
-pub async fn queue(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Query(query): Query<ListQuery>,
-    RawQuery(raw): RawQuery,
-    Query(flash): Query<Flash>,
-) -> Result<Response, ApiError> {
-    let (items, next) = match queue_page(&state, &query).await {
-        Ok(page) => page,
-        Err(ApiError::Validation(errors)) => {
-            let message = errors
-                .0
-                .iter()
-                .map(|e| format!("{} {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return page(
-                &state,
-                "queue.html",
-                context! {
-                    staff => staff_ctx(&staff), csrf => csrf_of(&staff), query => query, items => Vec::<ItemView>::new(),
-                    counts => Vec::<minijinja::Value>::new(), statuses => statuses(), error => message, back => "/triage",
-                },
-            );
-        }
-        Err(other) => return Err(other),
-    };
-    let request = query.parse().map_err(ApiError::Validation)?;
-    let counts = state
-        .status_counts
-        .get(state.store.as_ref(), &request.filter)
-        .await
-        .map_err(ApiError::storage)?;
-    let counts: Vec<minijinja::Value> = Status::ALL
-        .iter()
-        .map(|status| {
-            let count = counts
-                .iter()
-                .find(|(s, _)| s == status.as_str())
-                .map_or(0, |(_, n)| *n);
-            context! {
-                status => status.as_str(), count => count,
-                href => with_param(&query, "status", status.as_str()),
-                current => query.status.as_deref() == Some(status.as_str()),
-            }
-        })
-        .collect();
-    let items: Vec<ItemView> = items.into_iter().map(ItemView::from).collect();
-    let next_href = next.map(|cursor| {
-        let base = with_param(&query, "cursor", "");
-        let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}cursor={cursor}")
-    });
-    let back = raw.map_or_else(|| "/triage".to_owned(), |q| format!("/triage?{q}"));
-    page(
-        &state,
-        "queue.html",
-        context! {
-            staff => staff_ctx(&staff), csrf => csrf_of(&staff), query => query, items => items,
-            counts => counts, statuses => statuses(), next_href => next_href, back => back,
-            notice => flash.notice, error => flash.error,
-        },
-    )
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
-}
-
-pub async fn detail(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Path(id): Path<String>,
-    Query(flash): Query<Flash>,
-) -> Result<Response, ApiError> {
-    let detail = detail::load(&state, &staff, parse_id(&id)?).await?;
-    page(
-        &state,
-        "detail.html",
-        context! {
-            staff => staff_ctx(&staff), csrf => csrf_of(&staff), s => detail, statuses => statuses(),
-            notice => flash.notice, error => flash.error,
-        },
-    )
-}
-
-fn back_to(path: &str, key: &str, message: &str) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}{query}")).into_response()
-}
-
-/// The triage form: status, labels (comma-separated), assignee, duplicate-of.
-pub async fn update(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = format!("/triage/feedback/{id}");
-    let mut patch = TriagePatch::default();
-    let mut problems = Vec::new();
-    if let Some(status) = form.get("status") {
-        match Status::parse(status) {
-            Some(s) => patch.status = Some(s.as_str().to_owned()),
-            None => problems.push("unknown status"),
-        }
-    }
-    if let Some(labels) = form.get("labels") {
-        let parsed: Option<Vec<String>> = labels
-            .split(',')
-            .filter(|l| !l.trim().is_empty())
-            .map(parse_label)
-            .collect();
-        match parsed {
-            Some(labels) => patch.labels = Some(labels),
-            None => problems.push("labels must be 1 to 40 characters each"),
-        }
-    }
-    if let Some(assignee) = form.get("assignee") {
-        match assignee.trim() {
-            "" => patch.assignee = Some(None),
-            name => match parse_staff_name(name) {
-                Some(name) => patch.assignee = Some(Some(name)),
-                None => problems.push("the assignee is not a valid staff name"),
-            },
-        }
-    }
-    if let Some(original) = form.get("duplicate_of") {
-        match original.trim() {
-            "" => patch.duplicate_of = Some(None),
-            raw => match Uuid::parse_str(raw) {
-                Ok(original) => patch.duplicate_of = Some(Some(original)),
-                Err(_) => problems.push("duplicate-of must be a submission id"),
-            },
-        }
-    }
-    if !problems.is_empty() {
-        return Ok(back_to(&here, "error", &problems.join("; ")));
-    }
-    match detail::apply(&state, &staff, &[id], &patch).await {
-        Ok(()) => Ok(back_to(&here, "notice", "Saved.")),
-        Err(ApiError::Validation(errors)) => {
-            let message = errors
-                .0
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            Ok(back_to(&here, "error", &message))
-        }
-        Err(other) => Err(other),
-    }
-}
-
-pub async fn add_note(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = format!("/triage/feedback/{id}");
-    match detail::add_note(&state, &staff, id, form.get("body").unwrap_or_default()).await {
-        Ok(_) => Ok(back_to(&here, "notice", "Note added.")),
-        Err(ApiError::Validation(_)) => Ok(back_to(
-            &here,
-            "error",
-            "A note must be 1 to 10,000 characters.",
-        )),
-        Err(other) => Err(other),
-    }
-}
-
-/// Bulk actions on the selected submissions: status, add a label, assign.
-pub async fn bulk(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with("/triage"))
-        .unwrap_or("/triage")
-        .to_owned();
-    let ids: Result<Vec<Uuid>, _> = form.all("ids").map(Uuid::parse_str).collect();
-    let Ok(ids) = ids else {
-        return Ok(back_to(&back, "error", "Unknown submission selected."));
-    };
-    if ids.is_empty() {
-        return Ok(back_to(&back, "error", "Select at least one submission."));
-    }
-    let patch = TriagePatch {
-        status: form
-            .get("status")
-            .and_then(Status::parse)
-            .map(|s| s.as_str().to_owned()),
-        add_label: form
-            .get("label")
-            .filter(|l| !l.trim().is_empty())
-            .and_then(parse_label),
-        assignee: form
-            .get("assignee")
-            .filter(|a| !a.trim().is_empty())
-            .and_then(parse_staff_name)
-            .map(Some),
-        ..TriagePatch::default()
-    };
-    if patch == TriagePatch::default() {
-        return Ok(back_to(
-            &back,
-            "error",
-            "Choose a status, a label or an assignee.",
-        ));
-    }
-    detail::apply(&state, &staff, &ids, &patch).await?;
-    Ok(back_to(
-        &back,
-        "notice",
-        &format!("Updated {} submission(s).", ids.len()),
-    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

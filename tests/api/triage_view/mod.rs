@@ -1,5 +1,9 @@
 //! The triage view over HTTP: login, sessions, CSRF, the queue, a submission, changes, notes,
-//! bulk actions, downloads, escaping.
+//! bulk actions, downloads, escaping; the defects of issue 13 (`defects`) and the read-and-decide
+//! loop (`workflow`).
+
+mod defects;
+mod workflow;
 
 use feedbackd::domain::Role;
 use reqwest::redirect::Policy;
@@ -7,14 +11,14 @@ use serde_json::json;
 
 use crate::helpers::{PNG_1X1, TestApp, file_part, problem, spawn_app};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(super) const PASSWORD: &str = "correct horse battery staple";
 
-struct Browser {
-    client: reqwest::Client,
-    cookie: String,
+pub(super) struct Browser {
+    pub client: reqwest::Client,
+    pub cookie: String,
 }
 
-async fn log_in(app: &TestApp, name: &str) -> Browser {
+pub(super) async fn log_in(app: &TestApp, name: &str) -> Browser {
     let client = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -43,7 +47,7 @@ async fn log_in(app: &TestApp, name: &str) -> Browser {
 }
 
 impl Browser {
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+    pub async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         self.client
             .get(app.url(path))
             .header("cookie", &self.cookie)
@@ -52,7 +56,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn page(&self, app: &TestApp, path: &str) -> String {
+    pub async fn page(&self, app: &TestApp, path: &str) -> String {
         let response = self.get(app, path).await;
         assert_eq!(response.status(), 200, "{path}");
         let csp = response.headers()["content-security-policy"]
@@ -66,7 +70,12 @@ impl Browser {
         response.text().await.unwrap()
     }
 
-    async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.client
             .post(app.url(path))
             .header("cookie", &self.cookie)
@@ -77,12 +86,52 @@ impl Browser {
     }
 }
 
-fn csrf(html: &str) -> String {
+/// `text` as the view's templates write it in an attribute.
+pub(super) fn attr(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('/', "&#x2f;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+/// An attribute's text as written by the templates, read back.
+pub(super) fn unattr(text: &str) -> String {
+    text.replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// An HTML refusal page (never JSON) with its status, its title and a link back.
+pub(super) async fn assert_html_refusal(
+    response: reqwest::Response,
+    status: u16,
+    title: &str,
+) -> String {
+    assert_eq!(response.status().as_u16(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains(title), "{title} in {html}");
+    assert!(html.contains("Go back"), "a way back in {html}");
+    html
+}
+
+pub(super) fn csrf(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
-async fn app_with_staff() -> TestApp {
+pub(super) async fn app_with_staff() -> TestApp {
     let app = spawn_app().await;
     for (name, role) in [("tina", Role::Triager), ("wendy", Role::Webmaster)] {
         feedbackd::staff::add_user(app.state.store.as_ref(), name, role, PASSWORD)
@@ -155,7 +204,13 @@ async fn wrong_passwords_are_refused_and_throttled() {
         .send()
         .await
         .unwrap();
-    problem(throttled, 429, "rate_limited").await;
+    assert_eq!(throttled.status(), 429);
+    assert!(throttled.headers().contains_key("retry-after"));
+    let html = throttled.text().await.unwrap();
+    assert!(
+        html.contains("Too many attempts") && html.contains("href=\"&#x2f;triage&#x2f;login\""),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -200,7 +255,7 @@ async fn a_triager_works_a_submission_through_the_view() {
             &[("status", "done")],
         )
         .await;
-    problem(forged, 403, "csrf_failed").await;
+    assert_html_refusal(forged, 403, "This form has expired").await;
     let wrong = browser
         .post(
             &app,
@@ -208,7 +263,7 @@ async fn a_triager_works_a_submission_through_the_view() {
             &[("status", "done"), ("csrf", "nope")],
         )
         .await;
-    problem(wrong, 403, "csrf_failed").await;
+    assert_html_refusal(wrong, 403, "This form has expired").await;
 
     let saved = browser
         .post(
@@ -259,7 +314,7 @@ async fn a_triager_works_a_submission_through_the_view() {
                 ("ids", &other.to_string()),
                 ("status", "done"),
                 ("label", "q4"),
-                ("back", "/triage"),
+                ("view", ""),
             ],
         )
         .await;
@@ -271,7 +326,7 @@ async fn a_triager_works_a_submission_through_the_view() {
     }
     let counts = browser.page(&app, "/triage").await;
     assert!(
-        counts.contains("done <span class=\"count\">2</span>"),
+        counts.contains("Done <span class=\"count\">2</span>"),
         "counts per status"
     );
 }
@@ -425,7 +480,7 @@ async fn a_webmaster_answers_a_request_on_the_privacy_page() {
             ],
         )
         .await;
-    problem(forged, 403, "csrf_failed").await;
+    assert_html_refusal(forged, 403, "This form has expired").await;
 
     let erased = webmaster
         .post(

@@ -1,0 +1,349 @@
+//! The queue page (the inbox by default, pills, filters whose choices come from the data,
+//! pages in both directions) and its bulk actions. A refused bulk action shows the same page
+//! again with the selection kept and the reason said; a done one redirects with a result line.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::format::status_name;
+use super::pages::{FormFields, check_csrf, csrf_of, page, staff_ctx};
+use super::view_query::{ALL_BUT_SPAM, Flash, ViewQuery};
+use crate::app::AppState;
+use crate::domain::{Status, parse_label};
+use crate::http::auth::ViewStaff;
+use crate::http::error::ApiError;
+use crate::http::internal::query::{QueueRequest, encode_cursor};
+use crate::http::internal::{ItemView, detail};
+use crate::staff::Staff;
+use crate::store::{QueueCursor, QueueItem, TriagePatch};
+
+/// The assignee value that removes the assignee.
+pub const NOBODY: &str = "-";
+
+/// A queue row with the links that keep the view.
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    item: ItemView,
+    href: String,
+    brand: String,
+    browser_href: String,
+    version_href: String,
+    assignee_href: Option<String>,
+    labels: Vec<(String, String)>,
+    selected: bool,
+}
+
+/// The store's request for a view: its filters with the view's status rules.
+pub(super) fn request_for(state: &AppState, view: &ViewQuery) -> Result<QueueRequest, ApiError> {
+    let (query, exclude_spam) = view.to_list_query(state.settings.team_time_zone);
+    let mut request = query.parse().map_err(ApiError::Validation)?;
+    request.filter.exclude_spam = exclude_spam;
+    Ok(request)
+}
+
+pub(super) fn cursor_of(item: &QueueItem) -> QueueCursor {
+    QueueCursor {
+        received_at: item.received_at,
+        id: item.id,
+    }
+}
+
+fn problem_text(error: &ApiError) -> Option<String> {
+    match error {
+        ApiError::Validation(errors) => Some(
+            errors
+                .0
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => None,
+    }
+}
+
+fn counted(list: &[(String, i64)]) -> Vec<Value> {
+    list.iter()
+        .map(|(value, n)| context! { value => value, count => n })
+        .collect()
+}
+
+/// Renders the queue for `view`, with a message and the submissions still selected.
+pub(super) async fn render(
+    state: &AppState,
+    staff: &Staff,
+    view: &ViewQuery,
+    flash: Flash,
+    selected: &[Uuid],
+) -> Result<Response, ApiError> {
+    let mut error = flash.error;
+    let mut rows = Vec::new();
+    let (mut older_href, mut newer_href, mut counts) = (None, None, Vec::new());
+    match request_for(state, view) {
+        Err(refused) => error = problem_text(&refused).or(error),
+        Ok(request) => {
+            let store = state.store.as_ref();
+            let items = match (view.is_newer_page(), request.cursor) {
+                (true, Some(cursor)) => store
+                    .queue_page_newer(&request.filter, cursor, request.limit)
+                    .await
+                    .map_err(ApiError::storage)?,
+                (_, cursor) => store
+                    .queue_page(&request.filter, cursor, request.limit)
+                    .await
+                    .map_err(ApiError::storage)?,
+            };
+            let full = items.len() == request.limit as usize;
+            let more_older = if view.is_newer_page() {
+                !items.is_empty()
+            } else {
+                full
+            };
+            let more_newer = if view.is_newer_page() {
+                full
+            } else {
+                request.cursor.is_some()
+            };
+            if let (true, Some(last)) = (more_older, items.last()) {
+                older_href = Some(
+                    view.with("cursor", &encode_cursor(cursor_of(last)))
+                        .href("/triage"),
+                );
+            }
+            if let (true, Some(first)) = (more_newer, items.first()) {
+                newer_href = Some(
+                    view.with("newer", &encode_cursor(cursor_of(first)))
+                        .href("/triage"),
+                );
+            }
+            counts = state
+                .status_counts
+                .get(store, &request.filter)
+                .await
+                .map_err(ApiError::storage)?;
+            rows = items
+                .into_iter()
+                .map(|item| row(view, item, selected))
+                .collect();
+        }
+    }
+    let status_pills: Vec<Value> = Status::ALL
+        .iter()
+        .map(|status| {
+            let count = counts
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| *n);
+            context! {
+                name => status_name(status.as_str().to_owned()), count => count,
+                href => view.with("status", status.as_str()).href("/triage"),
+                current => view.status() == status.as_str(),
+            }
+        })
+        .collect();
+    let matching: i64 = match view.status() {
+        ALL_BUT_SPAM => counts
+            .iter()
+            .filter(|(s, _)| s != "spam")
+            .map(|(_, n)| n)
+            .sum(),
+        status => counts
+            .iter()
+            .filter(|(s, _)| s == status)
+            .map(|(_, n)| n)
+            .sum(),
+    };
+    let mine = ViewQuery::default()
+        .with("status", ALL_BUT_SPAM)
+        .with("assignee", &staff.name);
+    let facets = state
+        .status_counts
+        .facets(state.store.as_ref())
+        .await
+        .map_err(ApiError::storage)?;
+    let staff_names = state.store.staff_names().await.map_err(ApiError::storage)?;
+    let filters: Vec<(&str, Option<&str>)> = [
+        "kind",
+        "status",
+        "assignee",
+        "label",
+        "browser",
+        "webapp_version",
+        "server_version",
+        "from",
+        "to",
+        "q",
+    ]
+    .into_iter()
+    .map(|name| (name, view.get(name)))
+    .collect();
+    let filters: std::collections::BTreeMap<&str, Option<&str>> = filters.into_iter().collect();
+    page(
+        state,
+        "queue.html",
+        context! {
+            staff => staff_ctx(staff), csrf => csrf_of(staff), q => filters,
+            status => view.status(), view => view.encoded(),
+            items => rows, status_pills => status_pills, matching => matching,
+            inbox_href => "/triage", inbox_current => view.encoded().is_empty(),
+            mine_href => mine.href("/triage"),
+            mine_current => view.get("assignee") == Some(staff.name.as_str()),
+            all_href => view.with("status", ALL_BUT_SPAM).href("/triage"),
+            statuses => Status::ALL.iter().map(|s| context! { value => s.as_str(), name => status_name(s.as_str().to_owned()) }).collect::<Vec<_>>(),
+            browsers => counted(&facets.browsers), webapp_versions => counted(&facets.webapp_versions),
+            server_versions => counted(&facets.server_versions), labels => counted(&facets.labels),
+            assignees => counted(&facets.assignees), staff_names => staff_names,
+            older_href => older_href, newer_href => newer_href, nobody => NOBODY,
+            notice => flash.notice, error => error, selected_count => selected.len(),
+        },
+    )
+}
+
+fn row(view: &ViewQuery, item: QueueItem, selected: &[Uuid]) -> Row {
+    let href = view.href(&format!("/triage/feedback/{}", item.id));
+    let browser_href = view.with("browser", &item.browser_brand).href("/triage");
+    let version_href = view
+        .with("webapp_version", &item.webapp_version)
+        .href("/triage");
+    let assignee_href = item
+        .assignee
+        .as_ref()
+        .map(|a| view.with("assignee", a).href("/triage"));
+    let labels = item
+        .labels
+        .iter()
+        .map(|l| (l.clone(), view.with("label", l).href("/triage")))
+        .collect();
+    let selected = selected.contains(&item.id);
+    let brand = item.browser_brand.clone();
+    Row {
+        item: ItemView::from(item),
+        href,
+        brand,
+        browser_href,
+        version_href,
+        assignee_href,
+        labels,
+        selected,
+    }
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    ViewStaff(staff): ViewStaff,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let view = ViewQuery::parse(raw.as_deref());
+    render(&state, &staff, &view, Flash::parse(raw.as_deref()), &[]).await
+}
+
+/// A staff member's exact name, whatever the case it was typed in; `None` if there is none.
+pub(super) async fn staff_named(state: &AppState, typed: &str) -> Result<Option<String>, ApiError> {
+    let names = state.store.staff_names().await.map_err(ApiError::storage)?;
+    Ok(names
+        .into_iter()
+        .find(|n| n.eq_ignore_ascii_case(typed.trim())))
+}
+
+/// What a bulk form asks for, or why it cannot be done.
+async fn bulk_patch(
+    state: &AppState,
+    form: &FormFields,
+) -> Result<(TriagePatch, Vec<String>), String> {
+    let mut patch = TriagePatch::default();
+    let mut said = Vec::new();
+    if let Some(raw) = form.get("status").filter(|s| !s.is_empty()) {
+        let status = Status::parse(raw).ok_or("Unknown status.")?;
+        patch.status = Some(status.as_str().to_owned());
+        said.push(format!(
+            "status {}",
+            status_name(status.as_str().to_owned())
+        ));
+    }
+    if let Some(raw) = form.get("label").filter(|l| !l.trim().is_empty()) {
+        let label = parse_label(raw).ok_or("A label is 1 to 40 characters, without commas.")?;
+        said.push(format!("label “{label}” added"));
+        patch.add_label = Some(label);
+    }
+    match form.get("assignee").map(str::trim).unwrap_or_default() {
+        "" => {}
+        NOBODY => {
+            patch.assignee = Some(None);
+            said.push("unassigned".to_owned());
+        }
+        typed => match staff_named(state, typed).await {
+            Ok(Some(name)) => {
+                said.push(format!("assigned to {name}"));
+                patch.assignee = Some(Some(name));
+            }
+            Ok(None) => {
+                return Err(format!(
+                    "No staff member is called “{typed}”. Choose one from the list."
+                ));
+            }
+            Err(_) => return Err("Staff names could not be read; try again.".to_owned()),
+        },
+    }
+    if patch == TriagePatch::default() {
+        return Err("Choose a status, a label or an assignee.".to_owned());
+    }
+    Ok((patch, said))
+}
+
+/// Bulk actions on the selected submissions: status, add a label, assign or unassign.
+pub async fn bulk(
+    State(state): State<AppState>,
+    ViewStaff(staff): ViewStaff,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let view = ViewQuery::parse(form.get("view"));
+    let ids: Vec<Uuid> = form
+        .all("ids")
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
+    let refuse = |message: String| {
+        let flash = Flash {
+            notice: None,
+            error: Some(message),
+        };
+        (flash, ids.clone())
+    };
+    let outcome = if ids.is_empty() {
+        Err(refuse("Select at least one submission.".to_owned()))
+    } else {
+        bulk_patch(&state, &form).await.map_err(refuse)
+    };
+    let (patch, said) = match outcome {
+        Ok(ok) => ok,
+        Err((flash, selected)) => {
+            let mut response = render(&state, &staff, &view, flash, &selected).await?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(response);
+        }
+    };
+    detail::apply(&state, &staff, &ids, &patch).await?;
+    let notice = format!(
+        "Updated {} submission{}: {}.",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" },
+        said.join(", ")
+    );
+    Ok(redirect_with(&view.href("/triage"), "notice", &notice))
+}
+
+/// A redirect to `path` carrying a one-time message.
+pub(super) fn redirect_with(path: &str, key: &str, message: &str) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, message)
+        .finish();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}{query}")).into_response()
+}

@@ -1,0 +1,138 @@
+//! The read-and-decide loop: the inbox and its pills, previous/next and "Save & next" within
+//! the view a submission was opened from, the way back to the same page, pages both ways, and
+//! filter choices drawn from the data.
+
+use serde_json::json;
+
+use super::defects::{SAFARI_UA, follow, submit_as};
+use super::{app_with_staff, attr, csrf, log_in, unattr};
+
+/// The `href` of the first link whose text is `text`.
+fn link(html: &str, text: &str) -> Option<String> {
+    let end = html.find(&format!(">{text}</a>"))?;
+    let start = html[..end].rfind("href=\"")? + 6;
+    let raw = &html[start..start + html[start..].find('"')?];
+    Some(unattr(raw))
+}
+
+#[tokio::test]
+async fn a_submission_leads_to_its_neighbours_in_the_view_and_back() {
+    let app = app_with_staff().await;
+    let ids: Vec<_> = {
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(app.submit(&app.valid_json()).await);
+        }
+        ids
+    };
+    let mut bug = app.valid_json();
+    bug["kind"] = json!("bug");
+    bug["summary"] = json!("Broken");
+    bug.as_object_mut().unwrap().remove("rating");
+    let other_kind = app.submit(&bug).await;
+    let (oldest, middle, newest) = (ids[0], ids[1], ids[2]);
+    let browser = log_in(&app, "tina").await;
+
+    let queue = browser.page(&app, "/triage?kind=feedback").await;
+    let opened = format!("/triage/feedback/{middle}?kind=feedback");
+    assert!(
+        queue.contains(&format!("href=\"{}\"", attr(&opened))),
+        "rows keep the view"
+    );
+    let page = browser.page(&app, &opened).await;
+    assert_eq!(
+        link(&page, "‹ Previous").unwrap(),
+        format!("/triage/feedback/{newest}?kind=feedback")
+    );
+    assert_eq!(
+        link(&page, "Next ›").unwrap(),
+        format!("/triage/feedback/{oldest}?kind=feedback")
+    );
+    assert_eq!(
+        link(&page, "← Back to the queue").unwrap(),
+        "/triage?kind=feedback"
+    );
+    assert!(
+        !page.contains(&other_kind.to_string()),
+        "another kind is not a neighbour"
+    );
+
+    let saved = browser
+        .post(
+            &app,
+            &format!("/triage/feedback/{middle}"),
+            &[
+                ("csrf", &csrf(&page)),
+                ("view", "kind=feedback"),
+                ("status", "triaged"),
+                ("then", "next"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.headers()["location"].to_str().unwrap(),
+        format!("/triage/feedback/{oldest}?kind=feedback&notice=Saved.")
+    );
+    let last = follow(&app, &browser, saved).await;
+    assert!(
+        last.contains("Saved.") && !last.contains("Save &amp; next"),
+        "the last one has no next"
+    );
+    assert_eq!(
+        app.state
+            .store
+            .submission(middle)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "triaged"
+    );
+    // The inbox (new only) no longer holds the triaged one: its neighbours skip it.
+    let inbox_page = browser
+        .page(&app, &format!("/triage/feedback/{newest}"))
+        .await;
+    assert_eq!(
+        link(&inbox_page, "Next ›").unwrap(),
+        format!("/triage/feedback/{oldest}")
+    );
+}
+
+#[tokio::test]
+async fn the_inbox_pills_pages_and_choices() {
+    let app = app_with_staff().await;
+    for _ in 0..2 {
+        app.submit(&app.valid_json()).await;
+    }
+    let safari = submit_as(&app, SAFARI_UA, &app.valid_json()).await;
+    let browser = log_in(&app, "tina").await;
+    let queue = browser.page(&app, "/triage").await;
+    assert!(queue.contains("<h1>Inbox"), "the inbox by default");
+    assert_eq!(
+        link(&queue, "Assigned to me").unwrap(),
+        "/triage?status=all&assignee=tina"
+    );
+    assert!(
+        queue.contains("label=\"Firefox (2)\"") && queue.contains("label=\"Safari (1)\""),
+        "browsers with counts"
+    );
+    assert!(
+        queue.contains("<option value=\"tina\">tina</option>"),
+        "a staff picker"
+    );
+
+    let first = browser.page(&app, "/triage?limit=1").await;
+    assert!(first.contains(&safari.to_string()) && link(&first, "← Newer").is_none());
+    let second = browser.page(&app, &link(&first, "Older →").unwrap()).await;
+    assert!(!second.contains(&safari.to_string()));
+    let back = browser.page(&app, &link(&second, "← Newer").unwrap()).await;
+    assert!(back.contains(&safari.to_string()), "pages go both ways");
+
+    let chip = "/triage?browser=Safari";
+    assert!(
+        queue.contains(&format!("href=\"{}\" title=\"Only Safari\"", attr(chip))),
+        "a chip filters by its value"
+    );
+    let filtered = browser.page(&app, chip).await;
+    assert!(filtered.contains(&safari.to_string()) && filtered.contains("1 matching"));
+}
