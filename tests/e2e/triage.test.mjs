@@ -68,8 +68,8 @@ after(async () => {
   if (pgDatabase) execFileSync('psql', [`${pgServer}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`]);
 });
 
-async function loggedIn() {
-  const page = await newPage(browser, service);
+async function loggedIn(contextOptions = {}) {
+  const page = await newPage(browser, service, contextOptions);
   page.on('dialog', (d) => { page.dialogs = (page.dialogs || 0) + 1; d.dismiss(); });
   await page.goto(`${service.url}/triage`);
   assert.match(page.url(), /\/triage\/login$/, 'without a session the login is shown');
@@ -82,6 +82,7 @@ async function loggedIn() {
 
 test('a triager finds a submission by version and browser, works it, downloads its file', async () => {
   const page = await loggedIn();
+  await page.locator('summary', { hasText: 'Filters' }).click();
   await page.getByLabel('WebApp version').fill('7.2.0');
   await page.getByLabel('Browser').fill('Firefox');
   await page.getByRole('button', { name: 'Filter' }).click();
@@ -92,7 +93,7 @@ test('a triager finds a submission by version and browser, works it, downloads i
   await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-queue.png') });
 
   await page.getByRole('link', { name: 'Drafts lose their attachment' }).click();
-  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}`);
+  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}?webapp_version=7.2.0&browser=Firefox`);
   assert.match(await page.locator('.message').first().innerText(), /the PDF is gone/);
 
   const [download] = await Promise.all([
@@ -103,10 +104,10 @@ test('a triager finds a submission by version and browser, works it, downloads i
   assert.deepEqual(readFileSync(await download.path()), PNG, 'the stored bytes come back');
 
   await page.getByLabel('Status').selectOption('in_progress');
-  await page.getByLabel('Assignee').fill('tina');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByLabel('Assignee').selectOption('tina');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.waitForURL(/notice=Saved/);
-  assert.equal(await page.locator('.meta .status').innerText(), 'in_progress');
+  assert.equal(await page.locator('.meta .status').innerText(), 'In progress');
 
   await page.getByLabel('Add a private note').fill('Reproduced on staging with a 2 MB PDF.');
   await page.getByRole('button', { name: 'Add note' }).click();
@@ -131,4 +132,47 @@ test('hostile text is shown as text and runs nothing', async () => {
   assert.equal(await page.evaluate(() => window.__xss), undefined, 'nothing ran in the queue either');
   assert.equal(page.dialogs || 0, 0);
   assert.deepEqual(await page.problems(), [], 'and nothing even tried (no CSP report)');
+});
+
+test('the triage loop: inbox, read, save & next, two bulk changes in a row, a chip, back', async () => {
+  const older = await submit({ kind: 'feedback', message: 'Loop one', rating: '4' });
+  const newer = await submit({ kind: 'feedback', message: 'Loop two', rating: '4' });
+  const page = await loggedIn();
+  assert.match(await page.locator('h1').innerText(), /^Inbox/);
+  await page.getByRole('link', { name: 'Loop two' }).click();
+  await page.waitForURL(new RegExp(`/triage/feedback/${newer}$`));
+  await page.getByLabel('Status').selectOption('triaged');
+  await page.getByRole('button', { name: 'Save & next' }).click();
+  await page.waitForURL(new RegExp(`/triage/feedback/${older}\\?notice=Saved`));
+  assert.match(await page.locator('.message').first().innerText(), /Loop one/);
+  await page.getByRole('link', { name: '← Back to the queue' }).click();
+  await page.waitForURL(`${service.url}/triage`);
+  assert.equal(await page.getByRole('link', { name: 'Loop two' }).count(), 0, 'the triaged one left the inbox');
+
+  for (const label of ['loop', 'twice']) {
+    await page.locator(`input[name=ids][value="${older}"]`).check();
+    await page.locator('fieldset.bulk').getByLabel('Add label').fill(label);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/notice=Updated/);
+    assert.match(await page.locator('.notice').innerText(), /Updated 1 submission/);
+  }
+  await page.locator('table.queue a.chip.label', { hasText: 'twice' }).first().click();
+  await page.waitForURL(/\/triage\?label=twice$/);
+  assert.equal(await page.locator('table.queue tbody tr').count(), 1);
+  await page.getByRole('link', { name: 'Loop one' }).click();
+  await page.getByRole('link', { name: '← Back to the queue' }).click();
+  await page.waitForURL(/\/triage\?label=twice$/);
+  assert.deepEqual(await page.problems(), []);
+});
+
+test('on a phone the queue is cards that fit the screen; dark mode follows the system', async () => {
+  const phone = await loggedIn({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  await phone.goto(`${service.url}/triage?status=all`);
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the queue is ${width} px wide at 390 px`);
+  assert.equal(await phone.locator('table.queue tbody tr').first().evaluate((el) => getComputedStyle(el).display), 'block');
+  const background = await phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(background, 'rgb(20, 24, 29)', 'the dark palette');
+  await phone.screenshot({ path: path.join(SCREENSHOTS, 'triage-phone-dark.png') });
+  assert.deepEqual(await phone.problems(), []);
 });
