@@ -13,6 +13,7 @@ mod counts;
 mod idempotency;
 mod intake_json;
 mod internal;
+mod monitoring;
 mod operations;
 mod privacy;
 mod process;
