@@ -74,13 +74,20 @@ fn counted(list: &[(String, i64)]) -> Vec<Value> {
         .collect()
 }
 
+/// Which rows are ticked when the page is shown.
+pub(super) enum Selection<'a> {
+    These(&'a [Uuid]),
+    /// "Select all on this page".
+    Page,
+}
+
 /// Renders the queue for `view`, with a message and the submissions still selected.
 pub(super) async fn render(
     state: &AppState,
     staff: &Staff,
     view: &ViewQuery,
     flash: Flash,
-    selected: &[Uuid],
+    selection: Selection<'_>,
 ) -> Result<Response, ApiError> {
     let mut error = flash.error;
     let mut rows = Vec::new();
@@ -129,7 +136,7 @@ pub(super) async fn render(
                 .map_err(ApiError::storage)?;
             rows = items
                 .into_iter()
-                .map(|item| row(view, item, selected))
+                .map(|item| row(view, item, &selection))
                 .collect();
         }
     }
@@ -200,12 +207,15 @@ pub(super) async fn render(
             server_versions => counted(&facets.server_versions), labels => counted(&facets.labels),
             assignees => counted(&facets.assignees), staff_names => staff_names,
             older_href => older_href, newer_href => newer_href, nobody => NOBODY,
-            notice => flash.notice, error => error, selected_count => selected.len(),
+            notice => flash.notice, error => error,
+            selected_count => match selection { Selection::These(ids) => ids.len(), Selection::Page => 0 },
+            select_page_href => format!("{}{}select=page", view.href("/triage"), if view.encoded().is_empty() { '?' } else { '&' }),
+            unselect_href => view.href("/triage"),
         },
     )
 }
 
-fn row(view: &ViewQuery, item: QueueItem, selected: &[Uuid]) -> Row {
+fn row(view: &ViewQuery, item: QueueItem, selection: &Selection<'_>) -> Row {
     let href = view.href(&format!("/triage/feedback/{}", item.id));
     let browser_href = view.with("browser", &item.browser_brand).href("/triage");
     let version_href = view
@@ -220,7 +230,10 @@ fn row(view: &ViewQuery, item: QueueItem, selected: &[Uuid]) -> Row {
         .iter()
         .map(|l| (l.clone(), view.with("label", l).href("/triage")))
         .collect();
-    let selected = selected.contains(&item.id);
+    let selected = match selection {
+        Selection::These(ids) => ids.contains(&item.id),
+        Selection::Page => true,
+    };
     let brand = item.browser_brand.clone();
     Row {
         item: ItemView::from(item),
@@ -240,7 +253,21 @@ pub async fn queue(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let view = ViewQuery::parse(raw.as_deref());
-    render(&state, &staff, &view, Flash::parse(raw.as_deref()), &[]).await
+    let whole_page = url::form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .any(|(name, value)| name == "select" && value == "page");
+    let selection = if whole_page {
+        Selection::Page
+    } else {
+        Selection::These(&[])
+    };
+    render(
+        &state,
+        &staff,
+        &view,
+        Flash::parse(raw.as_deref()),
+        selection,
+    )
+    .await
 }
 
 /// A staff member's exact name, whatever the case it was typed in; `None` if there is none.
@@ -324,7 +351,8 @@ pub async fn bulk(
     let (patch, said) = match outcome {
         Ok(ok) => ok,
         Err((flash, selected)) => {
-            let mut response = render(&state, &staff, &view, flash, &selected).await?;
+            let selection = Selection::These(&selected);
+            let mut response = render(&state, &staff, &view, flash, selection).await?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(response);
         }

@@ -121,6 +121,13 @@ async fn the_inbox_pills_pages_and_choices() {
         "a staff picker"
     );
 
+    let all = browser
+        .page(&app, &link(&queue, "Select all on this page").unwrap())
+        .await;
+    assert_eq!(all.matches("name=\"ids\"").count(), 3);
+    assert_eq!(all.matches("\" checked>").count(), 3, "every row ticked");
+    assert_eq!(queue.matches("\" checked>").count(), 0);
+
     let first = browser.page(&app, "/triage?limit=1").await;
     assert!(first.contains(&safari.to_string()) && link(&first, "← Newer").is_none());
     let second = browser.page(&app, &link(&first, "Older →").unwrap()).await;
