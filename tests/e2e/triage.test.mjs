@@ -93,7 +93,7 @@ test('a triager finds a submission by version and browser, works it, downloads i
   await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-queue.png') });
 
   await page.getByRole('link', { name: 'Drafts lose their attachment' }).click();
-  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}?webapp_version=7.2.0&browser=Firefox`);
+  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}?browser=Firefox&webapp_version=7.2.0`);
   assert.match(await page.locator('.message').first().innerText(), /the PDF is gone/);
 
   const [download] = await Promise.all([
