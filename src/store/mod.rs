@@ -110,6 +110,16 @@ pub trait TriageStore {
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 }
 
+/// Counts for the trends page and `GET /api/v1/internal/stats`.
+#[async_trait]
+pub trait StatsStore {
+    /// At most [`MAX_STATS_ROWS`] groups, in the order of their keys.
+    async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+}
+
+/// Most groups one stats query returns.
+pub const MAX_STATS_ROWS: u32 = 10_000;
+
 /// Staff accounts, sessions and API tokens (secrets are stored as hashes only).
 #[async_trait]
 pub trait StaffStore {
@@ -188,12 +198,19 @@ pub trait PrivacyStore {
 
 /// Everything the service keeps in its database.
 pub trait Store:
-    IntakeStore + TriageStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+    IntakeStore + TriageStore + StatsStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: IntakeStore + TriageStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+    T: IntakeStore
+        + TriageStore
+        + StatsStore
+        + StaffStore
+        + PrivacyStore
+        + Send
+        + Sync
+        + std::fmt::Debug
 {
 }
 

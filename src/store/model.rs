@@ -232,3 +232,56 @@ pub struct Erased {
     pub submissions_removed: u64,
     pub objects_queued: u64,
 }
+
+/// What submissions are counted by in [`StatsStore::stats`](super::StatsStore::stats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsDimension {
+    /// The calendar day received, `YYYY-MM-DD`, in the query's offset from UTC.
+    Day,
+    Kind,
+    WebappVersion,
+    Browser,
+    Status,
+}
+
+impl StatsDimension {
+    pub const ALL: [Self; 5] = [
+        Self::Day,
+        Self::Kind,
+        Self::WebappVersion,
+        Self::Browser,
+        Self::Status,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Kind => "kind",
+            Self::WebappVersion => "webapp_version",
+            Self::Browser => "browser",
+            Self::Status => "status",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == raw.trim())
+    }
+}
+
+/// Counts of submissions received in `[from, to)`, spam left out, grouped by `by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by: Vec<StatsDimension>,
+    pub kind: Option<String>,
+    /// Seconds east of UTC in which days begin (the team's time zone).
+    pub offset_secs: i32,
+}
+
+/// One group: its values (in the order of `by`) and how many submissions it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsRow {
+    pub keys: Vec<String>,
+    pub count: i64,
+}

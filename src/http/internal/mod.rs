@@ -6,6 +6,7 @@ pub mod detail;
 pub mod download;
 pub(super) mod privacy;
 pub mod query;
+pub mod stats;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
             get(attachment),
         )
         .route("/api/v1/internal/audit", get(audit_log))
+        .route("/api/v1/internal/stats", get(stats::stats))
         .route("/api/v1/internal/privacy/export", post(privacy::export))
         .route("/api/v1/internal/privacy/erase", post(privacy::erase))
 }

@@ -9,6 +9,7 @@ mod pages;
 mod privacy;
 mod queue;
 mod submission;
+mod trends;
 mod view_query;
 
 pub use counts::StatusCounts;
@@ -38,6 +39,7 @@ pub fn templates() -> Environment<'static> {
         ("detail.html", include_str!("templates/detail.html")),
         ("privacy.html", include_str!("templates/privacy.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("trends.html", include_str!("templates/trends.html")),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -53,6 +55,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/triage/login", get(pages::login_page).post(pages::log_in))
         .route("/triage/logout", post(pages::log_out))
         .route("/triage/bulk", post(queue::bulk))
+        .route("/triage/trends", get(trends::trends))
         .route(
             "/triage/feedback/{id}",
             get(submission::detail).post(submission::update),

@@ -3,6 +3,7 @@
 //! loop (`workflow`).
 
 mod defects;
+mod trends;
 mod workflow;
 
 use feedbackd::domain::Role;

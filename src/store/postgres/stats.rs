@@ -1,0 +1,62 @@
+//! PostgreSQL: counts of submissions per day, kind, version, browser or status, for the trends
+//! page and the stats API. Only fixed SQL fragments; values are bound.
+
+use async_trait::async_trait;
+use sqlx::postgres::Postgres;
+use sqlx::{QueryBuilder, Row};
+
+use super::PostgresStore;
+use crate::store::{MAX_STATS_ROWS, StatsDimension, StatsQuery, StatsRow, StatsStore, StoreError};
+
+#[async_trait]
+impl StatsStore for PostgresStore {
+    async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+        for (i, dimension) in query.by.iter().enumerate() {
+            if i > 0 {
+                qb.push(", ");
+            }
+            match dimension {
+                StatsDimension::Day => qb
+                    .push("to_char(s.received_at AT TIME ZONE 'UTC' + ")
+                    .push_bind(query.offset_secs)
+                    .push("::int * interval '1 second', 'YYYY-MM-DD')"),
+                StatsDimension::Kind => qb.push("s.kind"),
+                StatsDimension::WebappVersion => qb.push("s.webapp_version"),
+                StatsDimension::Browser => qb.push("s.browser_brand"),
+                StatsDimension::Status => qb.push("s.status"),
+            };
+        }
+        qb.push(if query.by.is_empty() {
+            "COUNT(*)"
+        } else {
+            ", COUNT(*)"
+        });
+        qb.push(" FROM submissions s WHERE s.status <> 'spam' AND s.received_at >= ")
+            .push_bind(query.from)
+            .push(" AND s.received_at < ")
+            .push_bind(query.to);
+        if let Some(kind) = &query.kind {
+            qb.push(" AND s.kind = ").push_bind(kind.clone());
+        }
+        let positions: Vec<String> = (1..=query.by.len()).map(|n| n.to_string()).collect();
+        if !positions.is_empty() {
+            let positions = positions.join(", ");
+            qb.push(format!(" GROUP BY {positions} ORDER BY {positions}"));
+        }
+        qb.push(format!(" LIMIT {MAX_STATS_ROWS}"));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let keys = (0..query.by.len())
+                    .map(|i| row.try_get::<String, _>(i))
+                    .collect::<Result<_, _>>()?;
+                Ok(StatsRow {
+                    keys,
+                    count: row.try_get(query.by.len())?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
