@@ -162,6 +162,17 @@ test('the triage loop: inbox, read, save & next, two bulk changes in a row, a ch
   await page.getByRole('link', { name: 'Loop one' }).click();
   await page.getByRole('link', { name: '← Back to the queue' }).click();
   await page.waitForURL(/\/triage\?label=twice$/);
+
+  await page.getByRole('link', { name: 'Trends' }).click();
+  await page.waitForURL(/\/triage\/trends$/);
+  assert.match(await page.locator('h1').innerText(), /^Trends/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-trends.png'), fullPage: true });
+  const today = await page.locator('table.trend tbody tr').first();
+  await today.locator('a.bar-link').last().click(); // today's feedback
+  await page.waitForURL(/\/triage\?status=all&kind=feedback&from=.*&to=/);
+  assert.ok((await page.locator('table.queue tbody tr').count()) >= 2, 'the bar leads to its submissions');
+  await page.goBack();
+  await page.waitForURL(/\/triage\/trends$/);
   assert.deepEqual(await page.problems(), []);
 });
 

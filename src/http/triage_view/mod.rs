@@ -62,6 +62,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/triage/feedback/{id}/notes", post(submission::add_note))
         .route(
+            "/triage/feedback/{id}/duplicates",
+            post(submission::mark_duplicates),
+        )
+        .route(
             "/triage/feedback/{id}/attachments/{n}",
             get(pages::attachment),
         )

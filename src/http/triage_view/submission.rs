@@ -68,6 +68,21 @@ pub async fn detail(
             .map_err(ApiError::storage)?,
     };
     let staff_names = state.store.staff_names().await.map_err(ApiError::storage)?;
+    let mut duplicates = Vec::new();
+    for other in &detail.likely_duplicates {
+        let Ok(row) = detail::submission(&state, *other).await else {
+            continue;
+        };
+        let title = row
+            .summary
+            .clone()
+            .unwrap_or_else(|| row.message.chars().take(80).collect());
+        duplicates.push(context! {
+            id => row.id, href => view.href(&format!("/triage/feedback/{}", row.id)), title => title,
+            received_at => row.received_at, status => row.status,
+            already => row.duplicate_of == Some(id),
+        });
+    }
     let statuses: Vec<_> = Status::ALL
         .iter()
         .map(|s| context! { value => s.as_str(), name => status_name(s.as_str().to_owned()) })
@@ -80,6 +95,7 @@ pub async fn detail(
             view => view.encoded(), back_href => view.href("/triage"),
             previous_href => previous_href, next_href => next_href,
             staff_names => staff_names, nobody => NOBODY, contact_erased_at => contact_erased_at,
+            duplicates => duplicates,
             notice => flash.notice, error => flash.error,
         },
     )
@@ -204,4 +220,43 @@ pub async fn add_note(
         )),
         Err(other) => Err(other),
     }
+}
+
+/// "Mark these as duplicates of this one": each ticked submission gets status `duplicate` and
+/// this one as its original.
+pub async fn mark_duplicates(
+    State(state): State<AppState>,
+    ViewStaff(staff): ViewStaff,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let id = parse_id(&id)?;
+    let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
+    let ids: Vec<Uuid> = form
+        .all("ids")
+        .filter_map(|raw| Uuid::parse_str(raw).ok())
+        .filter(|other| *other != id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(redirect_with(
+            &here,
+            "error",
+            "Tick at least one likely duplicate.",
+        ));
+    }
+    let patch = TriagePatch {
+        status: Some(Status::Duplicate.as_str().to_owned()),
+        duplicate_of: Some(Some(id)),
+        ..TriagePatch::default()
+    };
+    detail::apply(&state, &staff, &ids, &patch).await?;
+    let notice = format!(
+        "Marked {} submission{} as duplicate{} of this one.",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" },
+        if ids.len() == 1 { "" } else { "s" },
+    );
+    Ok(redirect_with(&here, "notice", &notice))
 }

@@ -143,3 +143,56 @@ async fn the_inbox_pills_pages_and_choices() {
     let filtered = browser.page(&app, chip).await;
     assert!(filtered.contains(&safari.to_string()) && filtered.contains("1 matching"));
 }
+
+#[tokio::test]
+async fn likely_duplicates_show_what_they_are_and_are_marked_in_one_go() {
+    let app = app_with_staff().await;
+    let mut body = app.valid_json();
+    body["message"] = json!("The calendar forgets my time zone every Monday.");
+    let first = app.submit(&body).await;
+    body["message"] = json!("the CALENDAR forgets my time zone, every monday!");
+    let second = app.submit(&body).await;
+    let original = app.submit(&body).await;
+    let browser = log_in(&app, "tina").await;
+    let page = browser
+        .page(&app, &format!("/triage/feedback/{original}"))
+        .await;
+    for id in [first, second] {
+        assert!(
+            page.contains(&format!("name=\"ids\" value=\"{id}\" checked")),
+            "{id} offered"
+        );
+    }
+    assert!(
+        page.contains("The calendar forgets my time zone every Monday."),
+        "with its text"
+    );
+    let marked = browser
+        .post(
+            &app,
+            &format!("/triage/feedback/{original}/duplicates"),
+            &[
+                ("csrf", &csrf(&page)),
+                ("view", ""),
+                ("ids", &first.to_string()),
+                ("ids", &second.to_string()),
+            ],
+        )
+        .await;
+    assert!(
+        follow(&app, &browser, marked)
+            .await
+            .contains("Marked 2 submissions as duplicates of this one.")
+    );
+    for id in [first, second] {
+        let row = app.state.store.submission(id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.duplicate_of),
+            ("duplicate", Some(original))
+        );
+    }
+    let page = browser
+        .page(&app, &format!("/triage/feedback/{original}"))
+        .await;
+    assert_eq!(page.matches("(already marked)").count(), 2);
+}
