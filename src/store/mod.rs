@@ -117,6 +117,40 @@ pub trait StatsStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
 }
 
+/// When each staff member looks at the queue.
+#[async_trait]
+pub trait VisitStore {
+    /// Records a look at the queue at `now` and returns the end of the user's previous visit
+    /// (a visit ends after `gap` without a look); `None` on a first visit. Writes at most once
+    /// a minute per user.
+    async fn record_queue_visit(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        gap: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// The kept times of a staff member's visits: the end of the previous one, and the latest look.
+pub type VisitTimes = (Option<DateTime<Utc>>, DateTime<Utc>);
+
+/// What [`VisitStore::record_queue_visit`] decides from the kept times: the times to keep and
+/// the previous visit's end, or `None` when nothing needs writing.
+pub fn next_visit(
+    kept: Option<VisitTimes>,
+    now: DateTime<Utc>,
+    gap: chrono::Duration,
+) -> (Option<VisitTimes>, Option<DateTime<Utc>>) {
+    match kept {
+        None => (Some((None, now)), None),
+        Some((_, current)) if now - current > gap => (Some((Some(current), now)), Some(current)),
+        Some((previous, current)) if now - current > chrono::Duration::minutes(1) => {
+            (Some((previous, now)), previous)
+        }
+        Some((previous, _)) => (None, previous),
+    }
+}
+
 /// Most groups one stats query returns.
 pub const MAX_STATS_ROWS: u32 = 10_000;
 
@@ -198,7 +232,15 @@ pub trait PrivacyStore {
 
 /// Everything the service keeps in its database.
 pub trait Store:
-    IntakeStore + TriageStore + StatsStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+    IntakeStore
+    + TriageStore
+    + StatsStore
+    + VisitStore
+    + StaffStore
+    + PrivacyStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
 }
 
@@ -206,6 +248,7 @@ impl<T> Store for T where
     T: IntakeStore
         + TriageStore
         + StatsStore
+        + VisitStore
         + StaffStore
         + PrivacyStore
         + Send
@@ -244,4 +287,30 @@ pub(crate) fn fts5_query(text: &str) -> Option<String> {
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visit_ends_after_the_gap() {
+        let t0 = Utc::now();
+        let gap = chrono::Duration::minutes(30);
+        let later = |m: i64| t0 + chrono::Duration::minutes(m);
+        assert_eq!(next_visit(None, t0, gap), (Some((None, t0)), None));
+        assert_eq!(
+            next_visit(Some((None, t0)), later(0), gap),
+            (None, None),
+            "no write within a minute"
+        );
+        assert_eq!(
+            next_visit(Some((None, t0)), later(5), gap),
+            (Some((None, later(5))), None)
+        );
+        assert_eq!(
+            next_visit(Some((None, t0)), later(40), gap),
+            (Some((Some(t0), later(40))), Some(t0))
+        );
+    }
 }

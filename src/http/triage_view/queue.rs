@@ -37,6 +37,8 @@ struct Row {
     assignee_href: Option<String>,
     labels: Vec<(String, String)>,
     selected: bool,
+    /// Received after the end of the staff member's previous visit.
+    unseen: bool,
 }
 
 /// The store's request for a view: its filters with the view's status rules.
@@ -81,6 +83,9 @@ pub(super) enum Selection<'a> {
     Page,
 }
 
+/// A visit to the queue ends after this long without a queue page.
+const VISIT_GAP_MINUTES: i64 = 30;
+
 /// Renders the queue for `view`, with a message and the submissions still selected.
 pub(super) async fn render(
     state: &AppState,
@@ -90,6 +95,15 @@ pub(super) async fn render(
     selection: Selection<'_>,
 ) -> Result<Response, ApiError> {
     let mut error = flash.error;
+    let last_visit = state
+        .store
+        .record_queue_visit(
+            &staff.name,
+            chrono::Utc::now(),
+            chrono::Duration::minutes(VISIT_GAP_MINUTES),
+        )
+        .await
+        .map_err(ApiError::storage)?;
     let mut rows = Vec::new();
     let (mut older_href, mut newer_href, mut counts) = (None, None, Vec::new());
     match request_for(state, view) {
@@ -136,7 +150,10 @@ pub(super) async fn render(
                 .map_err(ApiError::storage)?;
             rows = items
                 .into_iter()
-                .map(|item| row(view, item, &selection))
+                .map(|item| {
+                    let unseen = last_visit.is_some_and(|at| item.received_at > at);
+                    row(view, item, &selection, unseen)
+                })
                 .collect();
         }
     }
@@ -200,6 +217,8 @@ pub(super) async fn render(
             items => rows, status_pills => status_pills, matching => matching,
             inbox_href => "/triage", inbox_current => view.encoded().is_empty(),
             mine_href => mine.href("/triage"),
+            since_href => last_visit.map(|at| ViewQuery::default().with("status", ALL_BUT_SPAM).with("since", &at.to_rfc3339()).href("/triage")),
+            since_current => view.get("since").is_some(),
             mine_current => view.get("assignee") == Some(staff.name.as_str()),
             all_href => view.with("status", ALL_BUT_SPAM).href("/triage"),
             statuses => Status::ALL.iter().map(|s| context! { value => s.as_str(), name => status_name(s.as_str().to_owned()) }).collect::<Vec<_>>(),
@@ -215,7 +234,7 @@ pub(super) async fn render(
     )
 }
 
-fn row(view: &ViewQuery, item: QueueItem, selection: &Selection<'_>) -> Row {
+fn row(view: &ViewQuery, item: QueueItem, selection: &Selection<'_>, unseen: bool) -> Row {
     let href = view.href(&format!("/triage/feedback/{}", item.id));
     let browser_href = view.with("browser", &item.browser_brand).href("/triage");
     let version_href = view
@@ -244,6 +263,7 @@ fn row(view: &ViewQuery, item: QueueItem, selection: &Selection<'_>) -> Row {
         assignee_href,
         labels,
         selected,
+        unseen,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::http::internal::query::ListQuery;
 pub const ALL_BUT_SPAM: &str = "all";
 
 /// The view's parameters, in the order they are written back into links.
-const NAMES: [&str; 13] = [
+const NAMES: [&str; 14] = [
     "status",
     "kind",
     "assignee",
@@ -26,6 +26,7 @@ const NAMES: [&str; 13] = [
     "server_version",
     "from",
     "to",
+    "since",
     "q",
     "limit",
     "cursor",
@@ -148,7 +149,7 @@ impl ViewQuery {
             webapp_version: owned("webapp_version"),
             server_version: owned("server_version"),
             browser: owned("browser"),
-            from: day("from", 0),
+            from: day("from", 0).or_else(|| owned("since")),
             to: day("to", 1),
             cursor: owned("cursor").or_else(|| owned("newer")),
             limit: owned("limit"),

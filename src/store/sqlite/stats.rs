@@ -6,7 +6,12 @@ use sqlx::sqlite::Sqlite;
 use sqlx::{QueryBuilder, Row};
 
 use super::SqliteStore;
-use crate::store::{MAX_STATS_ROWS, StatsDimension, StatsQuery, StatsRow, StatsStore, StoreError};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::store::{
+    MAX_STATS_ROWS, StatsDimension, StatsQuery, StatsRow, StatsStore, StoreError, VisitStore,
+    next_visit,
+};
 
 #[async_trait]
 impl StatsStore for SqliteStore {
@@ -58,5 +63,38 @@ impl StatsStore for SqliteStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+}
+
+#[async_trait]
+impl VisitStore for SqliteStore {
+    async fn record_queue_visit(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        gap: Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let kept = sqlx::query(
+            "SELECT previous_at, current_at FROM staff_queue_visits WHERE user_name = ?",
+        )
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| -> Result<_, sqlx::Error> {
+            Ok((row.try_get("previous_at")?, row.try_get("current_at")?))
+        })
+        .transpose()?;
+        let (write, previous) = next_visit(kept, now, gap);
+        if let Some((previous_at, current_at)) = write {
+            sqlx::query(
+                "INSERT INTO staff_queue_visits (user_name, previous_at, current_at) VALUES (?, ?, ?) ON CONFLICT (user_name) DO UPDATE SET previous_at = excluded.previous_at, current_at = excluded.current_at",
+            )
+            .bind(user)
+            .bind(previous_at)
+            .bind(current_at)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(previous)
     }
 }

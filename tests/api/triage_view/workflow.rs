@@ -196,3 +196,42 @@ async fn likely_duplicates_show_what_they_are_and_are_marked_in_one_go() {
         .await;
     assert_eq!(page.matches("(already marked)").count(), 2);
 }
+
+#[tokio::test]
+async fn what_arrived_since_the_last_visit_is_marked() {
+    let app = app_with_staff().await;
+    let seen = app.submit(&app.valid_json()).await;
+    let store = app.state.store.as_ref();
+    let gap = chrono::Duration::minutes(30);
+    // A visit after the first submission, then (over half an hour later) one after the second.
+    store
+        .record_queue_visit("tina", chrono::Utc::now(), gap)
+        .await
+        .unwrap();
+    let unseen = app.submit(&app.valid_json()).await;
+    store
+        .record_queue_visit(
+            "tina",
+            chrono::Utc::now() + chrono::Duration::minutes(31),
+            gap,
+        )
+        .await
+        .unwrap();
+    let browser = log_in(&app, "tina").await;
+    let queue = browser.page(&app, "/triage").await;
+    let pill = link(&queue, "New since my last visit").expect("the pill");
+    let row = |html: &str, id: uuid::Uuid| {
+        let at = html.find(&format!("value=\"{id}\"")).unwrap();
+        html[..at]
+            .rfind("<tr")
+            .map(|start| html[start..at].to_owned())
+            .unwrap()
+    };
+    assert!(row(&queue, unseen).contains("class=\"unseen\""));
+    assert!(!row(&queue, seen).contains("unseen"));
+    let since = browser.page(&app, &pill).await;
+    assert!(
+        since.contains(&unseen.to_string()) && !since.contains(&seen.to_string()),
+        "{pill}"
+    );
+}

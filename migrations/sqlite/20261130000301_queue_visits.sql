@@ -1,0 +1,7 @@
+-- When each staff member last looked at the queue, and the visit before: what is "new since my
+-- last visit". A visit ends after 30 minutes without a queue page.
+CREATE TABLE staff_queue_visits (
+    user_name   TEXT PRIMARY KEY NOT NULL,
+    previous_at TEXT,
+    current_at  TEXT NOT NULL
+) STRICT;
