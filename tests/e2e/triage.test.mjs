@@ -8,9 +8,20 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { BIN, PNG, SCREENSHOTS, launchBrowser, newPage, startService } from './helpers.mjs';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page (run through DevTools, outside the CSP). */
+async function seriousViolations(page) {
+  const results = await page.evaluate(`${AXE_SOURCE}; axe.run(document, { resultTypes: ['violations'] })`);
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const PASSWORD = 'a long triage password';
@@ -186,4 +197,15 @@ test('on a phone the queue is cards that fit the screen; dark mode follows the s
   assert.equal(background, 'rgb(20, 24, 29)', 'the dark palette');
   await phone.screenshot({ path: path.join(SCREENSHOTS, 'triage-phone-dark.png') });
   assert.deepEqual(await phone.problems(), []);
+});
+
+test('accessibility (axe-core): the queue, a submission and the trends page, light and dark', async () => {
+  for (const colorScheme of ['light', 'dark']) {
+    const page = await loggedIn({ colorScheme });
+    for (const path of ['/triage?status=all', `/triage/feedback/${ids.bug}`, '/triage/trends']) {
+      await page.goto(`${service.url}${path}`);
+      assert.deepEqual(await seriousViolations(page), [], `${path} (${colorScheme})`);
+    }
+    await page.context().close();
+  }
 });
