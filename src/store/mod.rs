@@ -117,9 +117,15 @@ pub trait StatsStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
 }
 
-/// When each staff member looks at the queue.
+/// Each staff member's own queue: when they look at it, and their saved views.
 #[async_trait]
-pub trait VisitStore {
+pub trait PersonalQueueStore {
+    /// The user's saved views, `(name, query string)`, by name.
+    async fn saved_views(&self, user: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Saves (or replaces) a named view.
+    async fn save_view(&self, user: &str, name: &str, query: &str) -> Result<(), StoreError>;
+    /// Forgets a named view; false if there was none.
+    async fn delete_view(&self, user: &str, name: &str) -> Result<bool, StoreError>;
     /// Records a look at the queue at `now` and returns the end of the user's previous visit
     /// (a visit ends after `gap` without a look); `None` on a first visit. Writes at most once
     /// a minute per user.
@@ -134,7 +140,7 @@ pub trait VisitStore {
 /// The kept times of a staff member's visits: the end of the previous one, and the latest look.
 pub type VisitTimes = (Option<DateTime<Utc>>, DateTime<Utc>);
 
-/// What [`VisitStore::record_queue_visit`] decides from the kept times: the times to keep and
+/// What [`PersonalQueueStore::record_queue_visit`] decides from the kept times: the times to keep and
 /// the previous visit's end, or `None` when nothing needs writing.
 pub fn next_visit(
     kept: Option<VisitTimes>,
@@ -235,7 +241,7 @@ pub trait Store:
     IntakeStore
     + TriageStore
     + StatsStore
-    + VisitStore
+    + PersonalQueueStore
     + StaffStore
     + PrivacyStore
     + Send
@@ -248,7 +254,7 @@ impl<T> Store for T where
     T: IntakeStore
         + TriageStore
         + StatsStore
-        + VisitStore
+        + PersonalQueueStore
         + StaffStore
         + PrivacyStore
         + Send

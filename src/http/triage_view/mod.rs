@@ -56,6 +56,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/triage/logout", post(pages::log_out))
         .route("/triage/bulk", post(queue::bulk))
         .route("/triage/trends", get(trends::trends))
+        .route("/triage/views", post(queue::saved_view))
         .route(
             "/triage/feedback/{id}",
             get(submission::detail).post(submission::update),

@@ -192,6 +192,17 @@ pub(super) async fn render(
         .await
         .map_err(ApiError::storage)?;
     let staff_names = state.store.staff_names().await.map_err(ApiError::storage)?;
+    let saved: Vec<Value> = state
+        .store
+        .saved_views(&staff.name)
+        .await
+        .map_err(ApiError::storage)?
+        .into_iter()
+        .map(|(name, query)| {
+            let href = ViewQuery::parse(Some(&query)).href("/triage");
+            context! { current => query == view.first_page().encoded(), name => name, href => href }
+        })
+        .collect();
     let filters: Vec<(&str, Option<&str>)> = [
         "kind",
         "status",
@@ -226,7 +237,8 @@ pub(super) async fn render(
             server_versions => counted(&facets.server_versions), labels => counted(&facets.labels),
             assignees => counted(&facets.assignees), staff_names => staff_names,
             older_href => older_href, newer_href => newer_href, nobody => NOBODY,
-            notice => flash.notice, error => error,
+            notice => flash.notice, error => error, saved => saved,
+            save_view => view.first_page().encoded(),
             selected_count => match selection { Selection::These(ids) => ids.len(), Selection::Page => 0 },
             select_page_href => format!("{}{}select=page", view.href("/triage"), if view.encoded().is_empty() { '?' } else { '&' }),
             unselect_href => view.href("/triage"),
@@ -394,4 +406,48 @@ pub(super) fn redirect_with(path: &str, key: &str, message: &str) -> Response {
         .finish();
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}{query}")).into_response()
+}
+
+/// Longest name of a saved view, in characters.
+const MAX_VIEW_NAME: usize = 40;
+
+/// Saves the current view under a name (`action=save`), or forgets one (`action=delete`).
+pub async fn saved_view(
+    State(state): State<AppState>,
+    ViewStaff(staff): ViewStaff,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let form = FormFields::parse(&body);
+    check_csrf(&staff, &form)?;
+    let view = ViewQuery::parse(form.get("view")).first_page();
+    let name = form.get("name").unwrap_or_default().trim().to_owned();
+    let back = view.href("/triage");
+    if name.is_empty() || name.chars().count() > MAX_VIEW_NAME {
+        return Ok(redirect_with(
+            &back,
+            "error",
+            "A view's name is 1 to 40 characters.",
+        ));
+    }
+    let store = state.store.as_ref();
+    if form.get("action") == Some("delete") {
+        store
+            .delete_view(&staff.name, &name)
+            .await
+            .map_err(ApiError::storage)?;
+        return Ok(redirect_with(
+            "/triage",
+            "notice",
+            &format!("Forgot the view “{name}”."),
+        ));
+    }
+    store
+        .save_view(&staff.name, &name, &view.encoded())
+        .await
+        .map_err(ApiError::storage)?;
+    Ok(redirect_with(
+        &back,
+        "notice",
+        &format!("Saved this view as “{name}”."),
+    ))
 }

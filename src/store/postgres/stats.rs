@@ -1,5 +1,6 @@
 //! PostgreSQL: counts of submissions per day, kind, version, browser or status, for the trends
-//! page and the stats API. Only fixed SQL fragments; values are bound.
+//! page and the stats API; each staff member's queue visits and saved views. Only fixed SQL
+//! fragments; values are bound.
 
 use async_trait::async_trait;
 use sqlx::postgres::Postgres;
@@ -9,8 +10,8 @@ use super::PostgresStore;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::store::{
-    MAX_STATS_ROWS, StatsDimension, StatsQuery, StatsRow, StatsStore, StoreError, VisitStore,
-    next_visit,
+    MAX_STATS_ROWS, PersonalQueueStore, StatsDimension, StatsQuery, StatsRow, StatsStore,
+    StoreError, next_visit,
 };
 
 #[async_trait]
@@ -67,7 +68,39 @@ impl StatsStore for PostgresStore {
 }
 
 #[async_trait]
-impl VisitStore for PostgresStore {
+impl PersonalQueueStore for PostgresStore {
+    async fn saved_views(&self, user: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT name, query FROM saved_views WHERE user_name = $1 ORDER BY name")
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn save_view(&self, user: &str, name: &str, query: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO saved_views (user_name, name, query, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_name, name) DO UPDATE SET query = excluded.query",
+        )
+        .bind(user)
+        .bind(name)
+        .bind(query)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_view(&self, user: &str, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM saved_views WHERE user_name = $1 AND name = $2")
+            .bind(user)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn record_queue_visit(
         &self,
         user: &str,

@@ -235,3 +235,61 @@ async fn what_arrived_since_the_last_visit_is_marked() {
         "{pill}"
     );
 }
+
+#[tokio::test]
+async fn each_person_saves_and_forgets_named_views() {
+    let app = app_with_staff().await;
+    let tina = log_in(&app, "tina").await;
+    let page = tina
+        .page(&app, "/triage?status=all&browser=safari&cursor=x")
+        .await;
+    let saved = tina
+        .post(
+            &app,
+            "/triage/views",
+            &[
+                ("csrf", &csrf(&page)),
+                ("view", "status=all&browser=safari&cursor=x"),
+                ("name", "Safari"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    let page = follow(&app, &tina, saved).await;
+    assert!(page.contains("Saved this view as “Safari”."));
+    assert_eq!(
+        link(&page, "★ Safari").unwrap(),
+        "/triage?status=all&browser=safari",
+        "without its page"
+    );
+    let wendy = log_in(&app, "wendy").await;
+    assert!(
+        !wendy.page(&app, "/triage").await.contains("★ Safari"),
+        "views are personal"
+    );
+    let forgot = tina
+        .post(
+            &app,
+            "/triage/views",
+            &[
+                ("csrf", &csrf(&page)),
+                ("name", "Safari"),
+                ("action", "delete"),
+            ],
+        )
+        .await;
+    let page = follow(&app, &tina, forgot).await;
+    assert!(page.contains("Forgot the view “Safari”.") && !page.contains("★ Safari"));
+    let unnamed = tina
+        .post(
+            &app,
+            "/triage/views",
+            &[("csrf", &csrf(&page)), ("name", " "), ("action", "save")],
+        )
+        .await;
+    assert!(
+        follow(&app, &tina, unnamed)
+            .await
+            .contains("1 to 40 characters")
+    );
+}

@@ -5,3 +5,12 @@ CREATE TABLE staff_queue_visits (
     previous_at TEXT,
     current_at  TEXT NOT NULL
 ) STRICT;
+
+-- Named queue views of each staff member (the query string of /triage).
+CREATE TABLE saved_views (
+    user_name  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    query      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_name, name)
+) STRICT;
