@@ -2,6 +2,7 @@
 //! no script at all, a strict Content-Security-Policy, sessions in the database with a
 //! `SameSite=Strict; HttpOnly` cookie, and a CSRF token in every state-changing form.
 
+mod actions;
 mod counts;
 mod errors;
 mod format;
@@ -54,9 +55,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/triage", get(queue::queue))
         .route("/triage/login", get(pages::login_page).post(pages::log_in))
         .route("/triage/logout", post(pages::log_out))
-        .route("/triage/bulk", post(queue::bulk))
+        .route("/triage/bulk", post(actions::bulk))
         .route("/triage/trends", get(trends::trends))
-        .route("/triage/views", post(queue::saved_view))
+        .route("/triage/views", post(actions::saved_view))
         .route(
             "/triage/feedback/{id}",
             get(submission::detail).post(submission::update),
