@@ -3,6 +3,7 @@
 //! loop (`workflow`).
 
 mod defects;
+mod readable;
 mod trends;
 mod workflow;
 
