@@ -99,6 +99,12 @@ pub trait TriageStore {
     async fn update_triage(&self, ids: &[Uuid], patch: &TriagePatch) -> Result<u64, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
+    /// How many submissions share each of these fingerprints (those shared by one only are left
+    /// out).
+    async fn fingerprint_counts(
+        &self,
+        fingerprints: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError>;
     /// Other submissions with the same fingerprint, newest first.
     async fn likely_duplicates(
         &self,

@@ -159,6 +159,8 @@ pub struct QueueItem {
     pub server_version: String,
     pub attachment_count: i64,
     pub has_contact: bool,
+    /// Shared by likely duplicates.
+    pub fingerprint: Option<String>,
 }
 
 /// A change to a submission's triage state; `None` leaves a field as it is.

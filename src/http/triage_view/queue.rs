@@ -2,6 +2,8 @@
 //! views), filters whose choices come from the data, chips, pages in both directions. Its forms
 //! are in `actions`.
 
+use std::collections::HashMap;
+
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
@@ -37,6 +39,8 @@ struct Row {
     selected: bool,
     /// Received after the end of the staff member's previous visit.
     unseen: bool,
+    /// Other submissions with the same words (likely duplicates).
+    similar: i64,
 }
 
 /// The store's request for a view: its filters with the view's status rules.
@@ -146,11 +150,30 @@ pub(super) async fn render(
                 .get(store, &request.filter)
                 .await
                 .map_err(ApiError::storage)?;
+            let fingerprints: Vec<String> =
+                items.iter().filter_map(|i| i.fingerprint.clone()).collect();
+            let shared: HashMap<String, i64> = if fingerprints.is_empty() {
+                HashMap::new()
+            } else {
+                store
+                    .fingerprint_counts(&fingerprints)
+                    .await
+                    .map_err(ApiError::storage)?
+                    .into_iter()
+                    .collect()
+            };
             rows = items
                 .into_iter()
                 .map(|item| {
                     let unseen = last_visit.is_some_and(|at| item.received_at > at);
-                    row(view, item, &selection, unseen)
+                    let similar = item
+                        .fingerprint
+                        .as_ref()
+                        .and_then(|f| shared.get(f))
+                        .map_or(0, |n| n - 1);
+                    let mut row = row(view, item, &selection, unseen);
+                    row.similar = similar;
+                    row
                 })
                 .collect();
         }
@@ -274,6 +297,7 @@ fn row(view: &ViewQuery, item: QueueItem, selection: &Selection<'_>, unseen: boo
         labels,
         selected,
         unseen,
+        similar: 0,
     }
 }
 

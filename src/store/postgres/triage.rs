@@ -21,7 +21,7 @@ const QUEUE_PAGE: &str = "SELECT p.*, \
     EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = p.id) AS has_contact \
     FROM (SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
     substr(s.message, 1, 240) AS excerpt, s.rating, s.labels, s.assignee, s.browser_brand, \
-    s.browser_version, s.webapp_version, s.server_version \
+    s.browser_version, s.webapp_version, s.server_version, s.fingerprint \
     FROM submissions s WHERE true";
 
 /// Appends one `AND` clause per set filter; only fixed SQL text and bound values. Text
@@ -107,6 +107,7 @@ fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
         server_version: row.try_get("server_version")?,
         attachment_count: row.try_get("attachment_count")?,
         has_contact: row.try_get("has_contact")?,
+        fingerprint: row.try_get("fingerprint")?,
     })
 }
 
@@ -290,6 +291,20 @@ impl TriageStore for PostgresStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    async fn fingerprint_counts(
+        &self,
+        fingerprints: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fingerprint, COUNT(*) FROM submissions \
+             WHERE fingerprint = ANY($1) GROUP BY fingerprint HAVING COUNT(*) > 1",
+        )
+        .bind(fingerprints.to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     async fn likely_duplicates(

@@ -16,7 +16,7 @@ use crate::store::{
 
 const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
     substr(s.message, 1, 240) AS excerpt, s.rating, s.labels, s.assignee, s.browser_brand, \
-    s.browser_version, s.webapp_version, s.server_version, \
+    s.browser_version, s.webapp_version, s.server_version, s.fingerprint, \
     (SELECT COUNT(*) FROM attachments a WHERE a.submission_id = s.id) AS attachment_count, \
     EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = s.id) AS has_contact \
     FROM submissions s WHERE 1 = 1";
@@ -106,6 +106,7 @@ fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
         server_version: row.try_get("server_version")?,
         attachment_count: row.try_get("attachment_count")?,
         has_contact: row.try_get("has_contact")?,
+        fingerprint: row.try_get("fingerprint")?,
     })
 }
 
@@ -294,6 +295,20 @@ impl TriageStore for SqliteStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    async fn fingerprint_counts(
+        &self,
+        fingerprints: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fingerprint, COUNT(*) FROM submissions \
+             WHERE fingerprint IN (SELECT value FROM json_each(?)) GROUP BY fingerprint HAVING COUNT(*) > 1",
+        )
+        .bind(serde_json::to_string(fingerprints).expect("strings serialise"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     async fn likely_duplicates(

@@ -154,6 +154,12 @@ async fn likely_duplicates_show_what_they_are_and_are_marked_in_one_go() {
     let second = app.submit(&body).await;
     let original = app.submit(&body).await;
     let browser = log_in(&app, "tina").await;
+    let queue = browser.page(&app, "/triage").await;
+    assert_eq!(
+        queue.matches("≈ 2 alike</a>").count(),
+        3,
+        "a count chip on each row"
+    );
     let page = browser
         .page(&app, &format!("/triage/feedback/{original}"))
         .await;
