@@ -86,8 +86,9 @@ pub trait TriageStore {
         cursor: QueueCursor,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError>;
-    /// The browsers, versions, labels and assignees of submissions received since `since`,
-    /// each with its count, most frequent first (at most `limit` of each).
+    /// The browsers, versions, labels and assignees among the newest [`FACET_SAMPLE`]
+    /// submissions received since `since`, each with its count, most frequent first (at most
+    /// `limit` of each): a bounded read however large the table.
     async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
     /// When the submission's contact details were erased, if they were.
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
@@ -162,6 +163,10 @@ pub fn next_visit(
         Some((previous, _)) => (None, previous),
     }
 }
+
+/// How many of the newest submissions the filters' choices are drawn from (written as a literal
+/// into each backend's queries).
+pub const FACET_SAMPLE: u32 = 5_000;
 
 /// Most groups one stats query returns.
 pub const MAX_STATS_ROWS: u32 = 10_000;

@@ -181,16 +181,41 @@ impl TriageStore for PostgresStore {
     async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError> {
         let pool = &self.pool;
         Ok(Facets {
-            browsers: facet(pool, "SELECT browser_brand, COUNT(*) FROM submissions \
-                WHERE received_at >= $1 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2", since, limit).await?,
-            webapp_versions: facet(pool, "SELECT webapp_version, COUNT(*) FROM submissions \
-                WHERE received_at >= $1 GROUP BY 1 ORDER BY 1 DESC LIMIT $2", since, limit).await?,
-            server_versions: facet(pool, "SELECT server_version, COUNT(*) FROM submissions \
-                WHERE received_at >= $1 GROUP BY 1 ORDER BY 1 DESC LIMIT $2", since, limit).await?,
-            labels: facet(pool, "SELECT l, COUNT(*) FROM submissions s, unnest(s.labels) l \
-                WHERE s.received_at >= $1 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2", since, limit).await?,
-            assignees: facet(pool, "SELECT assignee, COUNT(*) FROM submissions \
-                WHERE received_at >= $1 AND assignee IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2", since, limit).await?,
+            browsers: facet(
+                pool,
+                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            webapp_versions: facet(
+                pool,
+                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            server_versions: facet(
+                pool,
+                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            labels: facet(
+                pool,
+                "SELECT l, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s, unnest(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            assignees: facet(
+                pool,
+                "SELECT s.assignee, COUNT(*) FROM (SELECT assignee FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s WHERE s.assignee IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
         })
     }
 
