@@ -21,10 +21,13 @@ fn way_back(method: &Method, path: &str) -> String {
     if method != Method::POST {
         return "/triage".to_owned();
     }
+    if let Some(rest) = path.strip_prefix("/triage/feedback/") {
+        let id = rest.split('/').next().unwrap_or_default();
+        return format!("/triage/feedback/{id}");
+    }
     match path {
-        "/triage/bulk" | "/triage/logout" => "/triage".to_owned(),
-        "/triage/login" => "/triage/login".to_owned(),
-        _ => path.strip_suffix("/notes").unwrap_or(path).to_owned(),
+        "/triage/login" | "/triage/privacy" => path.to_owned(),
+        _ => "/triage".to_owned(),
     }
 }
 
@@ -116,7 +119,13 @@ mod tests {
         assert_eq!(way_back(&Method::POST, &format!("{id}/notes")), id);
         assert_eq!(way_back(&Method::POST, id), id);
         assert_eq!(way_back(&Method::POST, "/triage/bulk"), "/triage");
+        assert_eq!(way_back(&Method::POST, &format!("{id}/duplicates")), id);
         assert_eq!(way_back(&Method::POST, "/triage/login"), "/triage/login");
+        assert_eq!(
+            way_back(&Method::POST, "/triage/privacy"),
+            "/triage/privacy"
+        );
+        assert_eq!(way_back(&Method::POST, "/triage/views"), "/triage");
         assert_eq!(way_back(&Method::GET, id), "/triage");
     }
 }
