@@ -10,14 +10,14 @@ use uuid::Uuid;
 
 use super::format::status_name;
 use super::pages::{FormFields, check_csrf};
-use super::queue::{NOBODY, Selection, redirect_with, render, staff_named};
+use super::queue::{NOBODY, Selection, cursor_of, redirect_with, render, request_for, staff_named};
 use super::view_query::{Flash, ViewQuery};
 use crate::app::AppState;
 use crate::domain::{Status, parse_label};
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
 use crate::http::internal::detail;
-use crate::store::TriagePatch;
+use crate::store::{MAX_PAGE, TriagePatch};
 
 /// What a bulk form asks for, or why it cannot be done.
 async fn bulk_patch(
@@ -64,6 +64,32 @@ async fn bulk_patch(
     Ok((patch, said))
 }
 
+/// Most submissions one "all matching" bulk action changes.
+pub const MAX_MATCHING: usize = 1_000;
+
+/// The ids of every submission the view matches (all its pages), up to [`MAX_MATCHING`].
+async fn matching_ids(state: &AppState, view: &ViewQuery) -> Result<Vec<Uuid>, ApiError> {
+    let Ok(request) = request_for(state, &view.first_page()) else {
+        return Ok(Vec::new());
+    };
+    let mut ids = Vec::new();
+    let mut cursor = None;
+    while ids.len() < MAX_MATCHING {
+        let page = state
+            .store
+            .queue_page(&request.filter, cursor, MAX_PAGE)
+            .await
+            .map_err(ApiError::storage)?;
+        ids.extend(page.iter().map(|item| item.id));
+        match page.last() {
+            Some(last) if page.len() == MAX_PAGE as usize => cursor = Some(cursor_of(last)),
+            _ => break,
+        }
+    }
+    ids.truncate(MAX_MATCHING);
+    Ok(ids)
+}
+
 /// Bulk actions on the selected submissions: status, add a label, assign or unassign.
 pub async fn bulk(
     State(state): State<AppState>,
@@ -73,10 +99,13 @@ pub async fn bulk(
     let form = FormFields::parse(&body);
     check_csrf(&staff, &form)?;
     let view = ViewQuery::parse(form.get("view"));
-    let ids: Vec<Uuid> = form
-        .all("ids")
-        .filter_map(|id| Uuid::parse_str(id).ok())
-        .collect();
+    let ids: Vec<Uuid> = if form.get("scope") == Some("matching") {
+        matching_ids(&state, &view).await?
+    } else {
+        form.all("ids")
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect()
+    };
     let refuse = |message: String| {
         let flash = Flash {
             notice: None,

@@ -299,3 +299,62 @@ async fn each_person_saves_and_forgets_named_views() {
             .contains("1 to 40 characters")
     );
 }
+
+#[tokio::test]
+async fn a_bulk_action_reaches_all_matching_not_only_this_page() {
+    let app = app_with_staff().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(app.submit(&app.valid_json()).await);
+    }
+    let mut bug = app.valid_json();
+    bug["kind"] = json!("bug");
+    bug["summary"] = json!("Other kind");
+    bug.as_object_mut().unwrap().remove("rating");
+    let other = app.submit(&bug).await;
+    let browser = log_in(&app, "tina").await;
+    let page = browser.page(&app, "/triage?kind=feedback&limit=1").await;
+    assert!(
+        page.contains("all 3 matching this view"),
+        "offered when the view has more pages"
+    );
+    let done = browser
+        .post(
+            &app,
+            "/triage/bulk",
+            &[
+                ("csrf", &csrf(&page)),
+                ("view", "kind=feedback&limit=1"),
+                ("scope", "matching"),
+                ("label", "weekly"),
+            ],
+        )
+        .await;
+    assert!(
+        follow(&app, &browser, done)
+            .await
+            .contains("Updated 3 submissions")
+    );
+    for id in ids {
+        assert_eq!(
+            app.state
+                .store
+                .submission(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .labels,
+            vec!["weekly".to_owned()]
+        );
+    }
+    assert!(
+        app.state
+            .store
+            .submission(other)
+            .await
+            .unwrap()
+            .unwrap()
+            .labels
+            .is_empty()
+    );
+}
