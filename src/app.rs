@@ -265,35 +265,48 @@ async fn housekeeping(state: AppState, holder: String) {
 async fn housekeeping_pass(state: &AppState) {
     let store = state.store.as_ref();
     let settings = &state.settings;
-    match requests::apply_retention(
+    let metrics = &state.metrics;
+    let retention = requests::apply_retention(
         store,
         settings.retention_days,
         settings.contact_retention_days,
     )
-    .await
-    {
+    .await;
+    metrics.housekeeping_job("retention", &retention);
+    match retention {
         Ok((0, 0)) => {}
         Ok((submissions, contacts)) => {
             tracing::info!(submissions, contacts, "retention removed data")
         }
         Err(error) => tracing::warn!(error = ?error, "retention failed"),
     }
-    match requests::delete_pending_objects(store, &state.blobs).await {
+    let deleted = requests::delete_pending_objects(store, &state.blobs).await;
+    metrics.housekeeping_job("object_deletion", &deleted);
+    match deleted {
         Ok(0) => {}
         Ok(deleted) => tracing::info!(deleted, "deleted objects of removed submissions"),
         Err(error) => tracing::warn!(error = ?error, "object deletion failed; retrying next pass"),
     }
     let grace = Duration::from_secs(settings.orphan_grace_secs);
-    match sweeper::sweep_orphans(&state.blobs, store, grace).await {
+    let swept = sweeper::sweep_orphans(&state.blobs, store, grace).await;
+    metrics.housekeeping_job("orphan_sweep", &swept);
+    match swept {
         Ok(0) => {}
         Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
         Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
     }
-    if let Err(error) = store.refresh_planner_statistics().await {
+    let statistics = store.refresh_planner_statistics().await;
+    metrics.housekeeping_job("planner_statistics", &statistics);
+    if let Err(error) = statistics {
         tracing::warn!(error = ?error, "refreshing the planner's statistics failed");
     }
     let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
-    if let Err(error) = store.prune_idempotency_keys(expired).await {
+    let pruned = store.prune_idempotency_keys(expired).await;
+    metrics.housekeeping_job("idempotency_keys", &pruned);
+    if let Err(error) = pruned {
         tracing::warn!(error = ?error, "pruning idempotency keys failed");
     }
+    // Seconds since 1970 fit an f64 exactly.
+    let now = chrono::Utc::now().timestamp() as f64;
+    metrics.housekeeping_last_pass.set(now);
 }

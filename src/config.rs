@@ -100,6 +100,8 @@ pub struct Settings {
     /// On a fresh install, create `admin` and print its password once on stdout. Turn it off
     /// where stdout is collected into logs, and create staff with `feedbackd user add` instead.
     pub create_first_admin: bool,
+    /// The triage view's time zone: `UTC` or a fixed offset such as `+01:00`.
+    pub team_time_zone: crate::domain::TeamTimeZone,
 }
 
 impl Default for Settings {
@@ -144,6 +146,7 @@ impl Default for Settings {
             retention_days: 0,
             contact_retention_days: 0,
             create_first_admin: true,
+            team_time_zone: crate::domain::TeamTimeZone::default(),
         }
     }
 }

@@ -1,9 +1,26 @@
 //! Prometheus metrics, one registry per running service (so tests can run several). Labels are
-//! bounded sets (kinds, error codes, matched routes); nothing personal is ever a label.
+//! bounded sets (kinds, error codes, matched routes, statuses, housekeeping jobs); nothing
+//! personal is ever a label. The dashboard (`deploy/grafana/`) and the alert rules
+//! (`deploy/prometheus/`) read these names; a test checks that each one is exported.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
+
+use crate::domain::Status;
+use crate::store::{QueueFilter, Store};
+
+/// The jobs of a housekeeping pass, as the `job` label of `housekeeping_runs_total`.
+pub const HOUSEKEEPING_JOBS: [&str; 5] = [
+    "retention",
+    "object_deletion",
+    "orphan_sweep",
+    "planner_statistics",
+    "idempotency_keys",
+];
+/// Queued object deletions counted for the gauge; more shows as this many.
+const PENDING_COUNTED: u32 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -12,6 +29,12 @@ pub struct Metrics {
     pub rejections: IntCounterVec,
     pub attachment_bytes: IntCounter,
     pub request_duration: HistogramVec,
+    /// Submissions per status, read from the store at each scrape.
+    pub queue_submissions: IntGaugeVec,
+    /// Objects of erased or expired submissions still waiting to be deleted.
+    pub pending_deletions: IntGauge,
+    pub housekeeping_runs: IntCounterVec,
+    pub housekeeping_last_pass: Gauge,
 }
 
 impl Metrics {
@@ -42,13 +65,53 @@ impl Metrics {
             &["method", "route", "status"],
         )
         .expect("valid metric");
+        let queue_submissions = IntGaugeVec::new(
+            Opts::new("queue_submissions", "Submissions in the queue, by status"),
+            &["status"],
+        )
+        .expect("valid metric");
+        let pending_deletions = IntGauge::new(
+            "pending_deletions",
+            "Stored objects of removed submissions still waiting to be deleted",
+        )
+        .expect("valid metric");
+        let housekeeping_runs = IntCounterVec::new(
+            Opts::new(
+                "housekeeping_runs_total",
+                "Housekeeping jobs run by this replica, by job and outcome (ok, failed)",
+            ),
+            &["job", "outcome"],
+        )
+        .expect("valid metric");
+        let housekeeping_last_pass = Gauge::new(
+            "housekeeping_last_pass_timestamp_seconds",
+            "When this replica last finished a housekeeping pass (Unix time; 0 before its first)",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(submissions_accepted.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(rejections.clone()),
             Box::new(attachment_bytes.clone()),
             Box::new(request_duration.clone()),
+            Box::new(queue_submissions.clone()),
+            Box::new(pending_deletions.clone()),
+            Box::new(housekeeping_runs.clone()),
+            Box::new(housekeeping_last_pass.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
+        }
+        // Every bounded label value is exported from the start (at 0), so rates and alerts
+        // see a series before the first event.
+        for kind in ["bug", "feature", "feedback"] {
+            submissions_accepted.with_label_values(&[kind]);
+        }
+        for status in Status::ALL {
+            queue_submissions.with_label_values(&[status.as_str()]);
+        }
+        for job in HOUSEKEEPING_JOBS {
+            for outcome in ["ok", "failed"] {
+                housekeeping_runs.with_label_values(&[job, outcome]);
+            }
         }
         Self {
             registry,
@@ -56,6 +119,45 @@ impl Metrics {
             rejections,
             attachment_bytes,
             request_duration,
+            queue_submissions,
+            pending_deletions,
+            housekeeping_runs,
+            housekeeping_last_pass,
+        }
+    }
+
+    /// Counts one housekeeping job's run.
+    pub fn housekeeping_job<T, E>(&self, job: &str, result: &Result<T, E>) {
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        self.housekeeping_runs
+            .with_label_values(&[job, outcome])
+            .inc();
+    }
+
+    /// Reads the queue's depth and the deletion backlog from the store (a few kept rows);
+    /// on a storage error the gauges keep their last values.
+    pub async fn observe_store(&self, store: &dyn Store) {
+        match store.status_counts(&QueueFilter::default()).await {
+            Ok(counts) => {
+                for status in Status::ALL {
+                    let n = counts
+                        .iter()
+                        .find(|(s, _)| s == status.as_str())
+                        .map_or(0, |(_, n)| *n);
+                    self.queue_submissions
+                        .with_label_values(&[status.as_str()])
+                        .set(n);
+                }
+            }
+            Err(error) => tracing::warn!(error = ?error, "queue depth unavailable for the metrics"),
+        }
+        match store.pending_deletions(PENDING_COUNTED).await {
+            Ok(keys) => self
+                .pending_deletions
+                .set(i64::try_from(keys.len()).unwrap_or(i64::MAX)),
+            Err(error) => {
+                tracing::warn!(error = ?error, "deletion backlog unavailable for the metrics")
+            }
         }
     }
 

@@ -444,7 +444,9 @@ progress{width:100%;margin:0 0 .5rem}
       class: 'fw-' + kind,
       'data-kind': kind,
       keydown: trap,
-      cancel: (e) => (e.preventDefault(), close()),
+      // Only the dialog's own cancel (Esc) closes it: a file picker dismissed without a choice
+      // fires a bubbling `cancel` at its input, which must leave the form open.
+      cancel: (e) => e.target === e.currentTarget && (e.preventDefault(), close()),
       dragover: (e) => (e.preventDefault(), drop.classList.add('over')),
       dragleave: (e) => e.target === drop && drop.classList.remove('over'),
       drop: (e) => {

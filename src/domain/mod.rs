@@ -8,6 +8,7 @@ mod form;
 mod patch;
 mod terms;
 mod triage;
+mod zone;
 
 pub use fields::{
     Button, ContactEmail, ContactName, FieldError, Kind, Message, PageUrl, Rating,
@@ -19,3 +20,4 @@ pub use form::{
 pub use patch::{Labels, MAX_LABELS, TriagePatch};
 pub use terms::Terms;
 pub use triage::{Role, Status, parse_label, parse_staff_name};
+pub use zone::TeamTimeZone;

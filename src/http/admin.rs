@@ -66,6 +66,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.observe_store(state.store.as_ref()).await;
     (
         [(
             header::CONTENT_TYPE,

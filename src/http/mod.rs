@@ -45,7 +45,7 @@ pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(internal::router())
-        .merge(triage_view::router())
+        .merge(triage_view::router(&state))
         .merge(withdraw::page_router())
         .merge(public::assets_router(state.settings.demo_page))
         .route_layer(middleware::from_fn_with_state(

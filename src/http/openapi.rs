@@ -238,6 +238,7 @@ impl Modify for BearerAuth {
         super::internal::add_note,
         super::internal::attachment,
         super::internal::audit_log,
+        super::internal::stats::stats,
         super::internal::privacy::export,
         super::internal::privacy::erase,
     ),

@@ -82,6 +82,11 @@ with_deadlines! {
 with_deadlines! {
     impl TriageStore {
         bounded fn queue_page(&self, filter: &QueueFilter, cursor: Option<QueueCursor>, limit: u32) -> Result<Vec<QueueItem>, StoreError>;
+        bounded fn queue_page_newer(&self, filter: &QueueFilter, cursor: QueueCursor, limit: u32) -> Result<Vec<QueueItem>, StoreError>;
+        bounded fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
+        bounded fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
+        bounded fn staff_names(&self) -> Result<Vec<String>, StoreError>;
+        bounded fn fingerprint_counts(&self, fingerprints: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
         bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry) -> Result<Result<(), TriageRefusal>, StoreError>;
         bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
@@ -89,6 +94,21 @@ with_deadlines! {
         bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;
         bounded fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
         bounded fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl StatsStore {
+        bounded fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl PersonalQueueStore {
+        bounded fn saved_views(&self, user: &str) -> Result<Vec<(String, String)>, StoreError>;
+        bounded fn save_view(&self, user: &str, name: &str, query: &str) -> Result<(), StoreError>;
+        bounded fn delete_view(&self, user: &str, name: &str) -> Result<bool, StoreError>;
+        bounded fn record_queue_visit(&self, user: &str, now: DateTime<Utc>, gap: chrono::Duration) -> Result<Option<DateTime<Utc>>, StoreError>;
     }
 }
 

@@ -7,6 +7,7 @@
 //! keep up. The same behaviour is tested on both backends by the API suite.
 
 mod deadline;
+pub mod matching;
 mod model;
 mod postgres;
 mod sqlite;
@@ -81,6 +82,22 @@ pub trait TriageStore {
         cursor: Option<QueueCursor>,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError>;
+    /// Oldest first from just after `cursor`, at most `limit` items, returned newest first:
+    /// the page before a page, and the previous submission of a view.
+    async fn queue_page_newer(
+        &self,
+        filter: &QueueFilter,
+        cursor: QueueCursor,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError>;
+    /// The browsers, versions, labels and assignees among the newest [`FACET_SAMPLE`]
+    /// submissions received since `since`, each with its count, most frequent first (at most
+    /// `limit` of each): a bounded read however large the table.
+    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
+    /// When the submission's contact details were erased, if they were.
+    async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The names of the staff accounts, in order: who a submission can be assigned to.
+    async fn staff_names(&self) -> Result<Vec<String>, StoreError>;
     /// Submissions per status among those the filter (but its status) matches.
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Applies a patch to every one of `ids` (repeats ignored) and writes one audit row per
@@ -94,6 +111,12 @@ pub trait TriageStore {
     ) -> Result<Result<(), TriageRefusal>, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
+    /// How many submissions share each of these fingerprints (those shared by one only are left
+    /// out).
+    async fn fingerprint_counts(
+        &self,
+        fingerprints: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError>;
     /// Other submissions with the same fingerprint, newest first.
     async fn likely_duplicates(
         &self,
@@ -104,6 +127,60 @@ pub trait TriageStore {
     async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 }
+
+/// Counts for the trends page and `GET /api/v1/internal/stats`.
+#[async_trait]
+pub trait StatsStore {
+    /// At most [`MAX_STATS_ROWS`] groups, in the order of their keys.
+    async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+}
+
+/// Each staff member's own queue: when they look at it, and their saved views.
+#[async_trait]
+pub trait PersonalQueueStore {
+    /// The user's saved views, `(name, query string)`, by name.
+    async fn saved_views(&self, user: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Saves (or replaces) a named view.
+    async fn save_view(&self, user: &str, name: &str, query: &str) -> Result<(), StoreError>;
+    /// Forgets a named view; false if there was none.
+    async fn delete_view(&self, user: &str, name: &str) -> Result<bool, StoreError>;
+    /// Records a look at the queue at `now` and returns the end of the user's previous visit
+    /// (a visit ends after `gap` without a look); `None` on a first visit. Writes at most once
+    /// a minute per user.
+    async fn record_queue_visit(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        gap: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// The kept times of a staff member's visits: the end of the previous one, and the latest look.
+pub type VisitTimes = (Option<DateTime<Utc>>, DateTime<Utc>);
+
+/// What [`PersonalQueueStore::record_queue_visit`] decides from the kept times: the times to keep and
+/// the previous visit's end, or `None` when nothing needs writing.
+pub fn next_visit(
+    kept: Option<VisitTimes>,
+    now: DateTime<Utc>,
+    gap: chrono::Duration,
+) -> (Option<VisitTimes>, Option<DateTime<Utc>>) {
+    match kept {
+        None => (Some((None, now)), None),
+        Some((_, current)) if now - current > gap => (Some((Some(current), now)), Some(current)),
+        Some((previous, current)) if now - current > chrono::Duration::minutes(1) => {
+            (Some((previous, now)), previous)
+        }
+        Some((previous, _)) => (None, previous),
+    }
+}
+
+/// How many of the newest submissions the filters' choices are drawn from (written as a literal
+/// into each backend's queries).
+pub const FACET_SAMPLE: u32 = 5_000;
+
+/// Most groups one stats query returns.
+pub const MAX_STATS_ROWS: u32 = 10_000;
 
 /// Staff accounts, sessions and API tokens (secrets are stored as hashes only).
 #[async_trait]
@@ -210,12 +287,28 @@ pub trait PrivacyStore {
 
 /// Everything the service keeps in its database.
 pub trait Store:
-    IntakeStore + TriageStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+    IntakeStore
+    + TriageStore
+    + StatsStore
+    + PersonalQueueStore
+    + StaffStore
+    + PrivacyStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: IntakeStore + TriageStore + StaffStore + PrivacyStore + Send + Sync + std::fmt::Debug
+    T: IntakeStore
+        + TriageStore
+        + StatsStore
+        + PersonalQueueStore
+        + StaffStore
+        + PrivacyStore
+        + Send
+        + Sync
+        + std::fmt::Debug
 {
 }
 
@@ -249,4 +342,30 @@ pub(crate) fn fts5_query(text: &str) -> Option<String> {
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visit_ends_after_the_gap() {
+        let t0 = Utc::now();
+        let gap = chrono::Duration::minutes(30);
+        let later = |m: i64| t0 + chrono::Duration::minutes(m);
+        assert_eq!(next_visit(None, t0, gap), (Some((None, t0)), None));
+        assert_eq!(
+            next_visit(Some((None, t0)), later(0), gap),
+            (None, None),
+            "no write within a minute"
+        );
+        assert_eq!(
+            next_visit(Some((None, t0)), later(5), gap),
+            (Some((None, later(5))), None)
+        );
+        assert_eq!(
+            next_visit(Some((None, t0)), later(40), gap),
+            (Some((Some(t0), later(40))), Some(t0))
+        );
+    }
 }

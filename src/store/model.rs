@@ -114,6 +114,8 @@ pub struct QueueFilter {
     pub received_before: Option<DateTime<Utc>>,
     /// Words that must all occur in the summary or message.
     pub text: Option<String>,
+    /// Leaves out submissions whose status is `spam` (the triage view's default).
+    pub exclude_spam: bool,
 }
 
 impl QueueFilter {
@@ -133,6 +135,7 @@ impl QueueFilter {
             received_from,
             received_before,
             text,
+            exclude_spam: _,
         } = self;
         label.is_none()
             && assignee.is_none()
@@ -143,6 +146,16 @@ impl QueueFilter {
             && received_before.is_none()
             && text.is_none()
     }
+}
+
+/// What occurs among recent submissions, with counts: the filters' choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub browsers: Vec<(String, i64)>,
+    pub webapp_versions: Vec<(String, i64)>,
+    pub server_versions: Vec<(String, i64)>,
+    pub labels: Vec<(String, i64)>,
+    pub assignees: Vec<(String, i64)>,
 }
 
 /// The position after the last item of a page (newest first).
@@ -170,6 +183,8 @@ pub struct QueueItem {
     pub server_version: String,
     pub attachment_count: i64,
     pub has_contact: bool,
+    /// Shared by likely duplicates.
+    pub fingerprint: Option<String>,
 }
 
 /// Why a triage change was refused as a whole; nothing was changed and nothing audited.
@@ -302,4 +317,57 @@ impl Erased {
             self.texts_redacted
         )
     }
+}
+
+/// What submissions are counted by in [`StatsStore::stats`](super::StatsStore::stats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsDimension {
+    /// The calendar day received, `YYYY-MM-DD`, in the query's offset from UTC.
+    Day,
+    Kind,
+    WebappVersion,
+    Browser,
+    Status,
+}
+
+impl StatsDimension {
+    pub const ALL: [Self; 5] = [
+        Self::Day,
+        Self::Kind,
+        Self::WebappVersion,
+        Self::Browser,
+        Self::Status,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Kind => "kind",
+            Self::WebappVersion => "webapp_version",
+            Self::Browser => "browser",
+            Self::Status => "status",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == raw.trim())
+    }
+}
+
+/// Counts of submissions received in `[from, to)`, spam left out, grouped by `by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by: Vec<StatsDimension>,
+    pub kind: Option<String>,
+    /// Seconds east of UTC in which days begin (the team's time zone).
+    pub offset_secs: i32,
+}
+
+/// One group: its values (in the order of `by`) and how many submissions it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsRow {
+    pub keys: Vec<String>,
+    pub count: i64,
 }

@@ -67,6 +67,16 @@ impl Session {
             .send()
             .await
             .unwrap();
+        if response.status() == 422 {
+            // A refused bulk action shows the queue again, selection kept, with the reason.
+            let page = response.text().await.unwrap();
+            let start = page
+                .find("<p class=\"error\" role=\"alert\">")
+                .expect("a reason");
+            let reason = &page[start..];
+            let reason = &reason[reason.find('>').unwrap() + 1..reason.find("</p>").unwrap()];
+            return ("error".to_owned(), html_text(reason));
+        }
         assert_eq!(response.status(), 303, "{path} answers with a redirect");
         let location = response.headers()["location"].to_str().unwrap();
         let query = location.split_once('?').map_or("", |(_, q)| q);
@@ -75,6 +85,17 @@ impl Session {
             .find(|(key, _)| key == "notice" || key == "error")
             .expect("a notice or an error")
     }
+}
+
+/// The text of an HTML fragment's escaped characters, as minijinja writes them.
+fn html_text(escaped: &str) -> String {
+    escaped
+        .replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 async fn triage_audit(app: &TestApp) -> Vec<AuditEntry> {
@@ -162,7 +183,7 @@ async fn a_repeated_id_counts_once() {
         .await;
     assert_eq!(
         (key.as_str(), message.as_str()),
-        ("notice", "Updated 2 submission(s).")
+        ("notice", "Updated 2 submissions: label “q4” added.")
     );
     for id in [first, second] {
         assert_eq!(status_and_labels(&app, id).await.1, ["q4"]);

@@ -8,9 +8,20 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { BIN, PNG, SCREENSHOTS, launchBrowser, newPage, startService } from './helpers.mjs';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page (run through DevTools, outside the CSP). */
+async function seriousViolations(page) {
+  const results = await page.evaluate(`${AXE_SOURCE}; axe.run(document, { resultTypes: ['violations'] })`);
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const PASSWORD = 'a long triage password';
@@ -68,8 +79,8 @@ after(async () => {
   if (pgDatabase) execFileSync('psql', [`${pgServer}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`]);
 });
 
-async function loggedIn() {
-  const page = await newPage(browser, service);
+async function loggedIn(contextOptions = {}) {
+  const page = await newPage(browser, service, contextOptions);
   page.on('dialog', (d) => { page.dialogs = (page.dialogs || 0) + 1; d.dismiss(); });
   await page.goto(`${service.url}/triage`);
   assert.match(page.url(), /\/triage\/login$/, 'without a session the login is shown');
@@ -82,6 +93,7 @@ async function loggedIn() {
 
 test('a triager finds a submission by version and browser, works it, downloads its file', async () => {
   const page = await loggedIn();
+  await page.locator('summary', { hasText: 'Filters' }).click();
   await page.getByLabel('WebApp version').fill('7.2.0');
   await page.getByLabel('Browser').fill('Firefox');
   await page.getByRole('button', { name: 'Filter' }).click();
@@ -92,7 +104,7 @@ test('a triager finds a submission by version and browser, works it, downloads i
   await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-queue.png') });
 
   await page.getByRole('link', { name: 'Drafts lose their attachment' }).click();
-  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}`);
+  await page.waitForURL(`${service.url}/triage/feedback/${ids.bug}?browser=Firefox&webapp_version=7.2.0`);
   assert.match(await page.locator('.message').first().innerText(), /the PDF is gone/);
 
   const [download] = await Promise.all([
@@ -103,10 +115,10 @@ test('a triager finds a submission by version and browser, works it, downloads i
   assert.deepEqual(readFileSync(await download.path()), PNG, 'the stored bytes come back');
 
   await page.getByLabel('Status').selectOption('in_progress');
-  await page.getByLabel('Assignee').fill('tina');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByLabel('Assignee').selectOption('tina');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.waitForURL(/notice=Saved/);
-  assert.equal(await page.locator('.meta .status').innerText(), 'in_progress');
+  assert.equal(await page.locator('.meta .status').innerText(), 'In progress');
 
   await page.getByLabel('Add a private note').fill('Reproduced on staging with a 2 MB PDF.');
   await page.getByRole('button', { name: 'Add note' }).click();
@@ -131,4 +143,69 @@ test('hostile text is shown as text and runs nothing', async () => {
   assert.equal(await page.evaluate(() => window.__xss), undefined, 'nothing ran in the queue either');
   assert.equal(page.dialogs || 0, 0);
   assert.deepEqual(await page.problems(), [], 'and nothing even tried (no CSP report)');
+});
+
+test('the triage loop: inbox, read, save & next, two bulk changes in a row, a chip, back', async () => {
+  const older = await submit({ kind: 'feedback', message: 'Loop one', rating: '4' });
+  const newer = await submit({ kind: 'feedback', message: 'Loop two', rating: '4' });
+  const page = await loggedIn();
+  assert.match(await page.locator('h1').innerText(), /^Inbox/);
+  await page.getByRole('link', { name: 'Loop two' }).click();
+  await page.waitForURL(new RegExp(`/triage/feedback/${newer}$`));
+  await page.getByLabel('Status').selectOption('triaged');
+  await page.getByRole('button', { name: 'Save & next' }).click();
+  await page.waitForURL(new RegExp(`/triage/feedback/${older}\\?notice=Saved`));
+  assert.match(await page.locator('.message').first().innerText(), /Loop one/);
+  await page.getByRole('link', { name: '← Back to the queue' }).click();
+  await page.waitForURL(`${service.url}/triage`);
+  assert.equal(await page.getByRole('link', { name: 'Loop two' }).count(), 0, 'the triaged one left the inbox');
+
+  for (const label of ['loop', 'twice']) {
+    await page.locator(`input[name=ids][value="${older}"]`).check();
+    await page.locator('fieldset.bulk').getByLabel('Add label').fill(label);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/notice=Updated/);
+    assert.match(await page.locator('.notice').innerText(), /Updated 1 submission/);
+  }
+  await page.locator('table.queue a.chip.label', { hasText: 'twice' }).first().click();
+  await page.waitForURL(/\/triage\?label=twice$/);
+  assert.equal(await page.locator('table.queue tbody tr').count(), 1);
+  await page.getByRole('link', { name: 'Loop one' }).click();
+  await page.getByRole('link', { name: '← Back to the queue' }).click();
+  await page.waitForURL(/\/triage\?label=twice$/);
+
+  await page.getByRole('link', { name: 'Trends' }).click();
+  await page.waitForURL(/\/triage\/trends$/);
+  assert.match(await page.locator('h1').innerText(), /^Trends/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'triage-trends.png'), fullPage: true });
+  const today = await page.locator('table.trend tbody tr').first();
+  await today.locator('a.bar-link').last().click(); // today's feedback
+  await page.waitForURL(/\/triage\?status=all&kind=feedback&from=.*&to=/);
+  assert.ok((await page.locator('table.queue tbody tr').count()) >= 2, 'the bar leads to its submissions');
+  await page.goBack();
+  await page.waitForURL(/\/triage\/trends$/);
+  assert.deepEqual(await page.problems(), []);
+});
+
+test('on a phone the queue is cards that fit the screen; dark mode follows the system', async () => {
+  const phone = await loggedIn({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  await phone.goto(`${service.url}/triage?status=all`);
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the queue is ${width} px wide at 390 px`);
+  assert.equal(await phone.locator('table.queue tbody tr').first().evaluate((el) => getComputedStyle(el).display), 'block');
+  const background = await phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(background, 'rgb(20, 24, 29)', 'the dark palette');
+  await phone.screenshot({ path: path.join(SCREENSHOTS, 'triage-phone-dark.png') });
+  assert.deepEqual(await phone.problems(), []);
+});
+
+test('accessibility (axe-core): the queue, a submission and the trends page, light and dark', async () => {
+  for (const colorScheme of ['light', 'dark']) {
+    const page = await loggedIn({ colorScheme });
+    for (const path of ['/triage?status=all', `/triage/feedback/${ids.bug}`, '/triage/trends']) {
+      await page.goto(`${service.url}${path}`);
+      assert.deepEqual(await seriousViolations(page), [], `${path} (${colorScheme})`);
+    }
+    await page.context().close();
+  }
 });

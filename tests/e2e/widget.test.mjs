@@ -359,6 +359,24 @@ test('an 11 MiB file is refused before anything is uploaded', async () => {
   await page.context().close();
 });
 
+test('cancelling the file picker leaves the form open, Esc still closes it', async () => {
+  const page = await newPage(browser, svc);
+  await page.goto(svc.url + '/');
+  await page.locator('button[data-feedback-open="bug"]').click();
+  const d = dialog(page, 'bug');
+  await d.locator('textarea').fill('Half-written report.');
+  // What the browser fires when the picker is dismissed without a choice: a bubbling `cancel`
+  // at the input (HTML: "fire an event named cancel at the input element, bubbles").
+  await d.locator('input[type=file]').dispatchEvent('cancel', { bubbles: true, cancelable: false });
+  await page.waitForTimeout(200);
+  assert.equal(await d.evaluate((el) => el.open), true, 'the dialog is still open');
+  assert.equal(await d.locator('textarea').inputValue(), 'Half-written report.', 'nothing typed is lost');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('dialog[open]') &&
+    ![...document.querySelectorAll('*')].some((el) => el.shadowRoot?.querySelector('dialog[open]')));
+  await page.context().close();
+});
+
 test('more files than the limit: the extra ones are refused; a file can be removed before sending', async () => {
   const page = await newPage(browser, svc);
   await page.goto(svc.url + '/');

@@ -5,6 +5,7 @@
 pub mod download;
 pub(super) mod privacy;
 pub mod query;
+pub mod stats;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
             get(attachment),
         )
         .route("/api/v1/internal/audit", get(audit_log))
+        .route("/api/v1/internal/stats", get(stats::stats))
         .route("/api/v1/internal/privacy/export", post(privacy::export))
         .route("/api/v1/internal/privacy/erase", post(privacy::erase))
 }

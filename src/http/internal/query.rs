@@ -138,6 +138,7 @@ impl ListQuery {
                 received_from,
                 received_before,
                 text: present(&self.q),
+                exclude_spam: false,
             },
             cursor,
             limit,

@@ -1,38 +1,50 @@
-//! Counts per status for the queue page. Unfiltered or by kind, the database keeps them as
-//! they change ([`QueueFilter::counts_are_kept`]) and they are read afresh for every page.
+//! Counts per status for the queue page, and the filters' choices (what occurs, with counts).
+//! Unfiltered or by kind, the database keeps the status counts as they change
+//! ([`QueueFilter::counts_are_kept`]) and they are read afresh for every page.
 //! Any other filter's counts read every matching row (hundreds of thousands for a broad
 //! one), so they are kept here for a few seconds: they may lag behind new submissions by up to
-//! [`FRESH_FOR`], and a triage change made through this service clears them at once.
+//! [`FRESH_FOR`], and a triage change made through this service clears them at once. The
+//! choices cover the last [`FACET_DAYS`] days and are kept the same way.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::store::{QueueFilter, Store, StoreError};
+use chrono::Utc;
+
+use crate::store::{Facets, QueueFilter, Store, StoreError};
 
 const FRESH_FOR: Duration = Duration::from_secs(30);
 /// Distinct filters remembered; the cache starts over when full.
 const MAX_FILTERS: usize = 256;
+/// How far back the filters' choices look.
+pub const FACET_DAYS: i64 = 90;
+/// Choices offered per filter.
+const FACET_LIMIT: u32 = 40;
 
 type Counts = Vec<(String, i64)>;
 
 #[derive(Debug, Default)]
-pub struct StatusCounts(Mutex<HashMap<QueueFilter, (Instant, Counts)>>);
+pub struct StatusCounts {
+    counts: Mutex<HashMap<QueueFilter, (Instant, Counts)>>,
+    facets: Mutex<Option<(Instant, Facets)>>,
+}
 
 impl StatusCounts {
     pub async fn get(&self, store: &dyn Store, filter: &QueueFilter) -> Result<Counts, StoreError> {
         let mut key = filter.clone();
         key.status = None;
+        key.exclude_spam = false;
         if key.counts_are_kept() {
             return store.status_counts(&key).await;
         }
-        if let Some((at, counts)) = self.0.lock().expect("counts lock").get(&key)
+        if let Some((at, counts)) = self.counts.lock().expect("counts lock").get(&key)
             && at.elapsed() < FRESH_FOR
         {
             return Ok(counts.clone());
         }
         let counts = store.status_counts(&key).await?;
-        let mut cache = self.0.lock().expect("counts lock");
+        let mut cache = self.counts.lock().expect("counts lock");
         if cache.len() >= MAX_FILTERS {
             cache.clear();
         }
@@ -40,8 +52,22 @@ impl StatusCounts {
         Ok(counts)
     }
 
-    /// Forgets every count, after a change of status.
+    /// The browsers, versions, labels and assignees of recent submissions.
+    pub async fn facets(&self, store: &dyn Store) -> Result<Facets, StoreError> {
+        if let Some((at, facets)) = &*self.facets.lock().expect("facets lock")
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(facets.clone());
+        }
+        let since = Utc::now() - chrono::Duration::days(FACET_DAYS);
+        let facets = store.facets(since, FACET_LIMIT).await?;
+        *self.facets.lock().expect("facets lock") = Some((Instant::now(), facets.clone()));
+        Ok(facets)
+    }
+
+    /// Forgets every count and choice, after a triage change.
     pub fn clear(&self) {
-        self.0.lock().expect("counts lock").clear();
+        self.counts.lock().expect("counts lock").clear();
+        *self.facets.lock().expect("facets lock") = None;
     }
 }

@@ -2,14 +2,22 @@
 //! no script at all, a strict Content-Security-Policy, sessions in the database with a
 //! `SameSite=Strict; HttpOnly` cookie, and a CSRF token in every state-changing form.
 
+mod actions;
 mod counts;
+mod errors;
+mod format;
 mod pages;
 mod privacy;
+mod queue;
+mod submission;
+mod trends;
+mod view_query;
 
 pub use counts::StatusCounts;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::Environment;
@@ -31,24 +39,34 @@ pub fn templates() -> Environment<'static> {
         ("queue.html", include_str!("templates/queue.html")),
         ("detail.html", include_str!("templates/detail.html")),
         ("privacy.html", include_str!("templates/privacy.html")),
+        ("error.html", include_str!("templates/error.html")),
+        ("trends.html", include_str!("templates/trends.html")),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
     }
+    format::register(&mut env);
     env
 }
 
-pub fn router() -> Router<AppState> {
+/// The view's routes; every refusal among them is answered with an HTML page.
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route("/triage", get(pages::queue))
+        .route("/triage", get(queue::queue))
         .route("/triage/login", get(pages::login_page).post(pages::log_in))
         .route("/triage/logout", post(pages::log_out))
-        .route("/triage/bulk", post(pages::bulk))
+        .route("/triage/bulk", post(actions::bulk))
+        .route("/triage/trends", get(trends::trends))
+        .route("/triage/views", post(actions::saved_view))
         .route(
             "/triage/feedback/{id}",
-            get(pages::detail).post(pages::update),
+            get(submission::detail).post(submission::update),
         )
-        .route("/triage/feedback/{id}/notes", post(pages::add_note))
+        .route("/triage/feedback/{id}/notes", post(submission::add_note))
+        .route(
+            "/triage/feedback/{id}/duplicates",
+            post(submission::mark_duplicates),
+        )
         .route(
             "/triage/feedback/{id}/attachments/{n}",
             get(pages::attachment),
@@ -58,6 +76,15 @@ pub fn router() -> Router<AppState> {
             get(privacy::privacy_page).post(privacy::privacy_action),
         )
         .route("/triage/static/triage.css", get(stylesheet))
+        .route("/triage/{*rest}", get(not_found))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            errors::html_errors,
+        ))
+}
+
+async fn not_found() -> crate::http::error::ApiError {
+    crate::http::error::ApiError::NotFound
 }
 
 async fn stylesheet() -> Response {

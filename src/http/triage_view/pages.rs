@@ -12,14 +12,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::VIEW_CSP;
+use super::view_query::Flash;
 use crate::app::AppState;
-use crate::domain::{Role, Status, TriagePatch, ValidationErrors};
+use crate::domain::Role;
 use crate::http::auth::{SESSION_COOKIE, ViewStaff, cookie};
 use crate::http::error::ApiError;
-use crate::http::internal::query::ListQuery;
-use crate::http::internal::{ItemView, download, queue_page};
+use crate::http::internal::download;
 use crate::staff::{self, Staff, Via};
-use crate::triage::desk::{self, DeskError};
 
 /// The fields of a submitted HTML form, repeated names kept.
 pub(super) struct FormFields(Vec<(String, String)>);
@@ -36,7 +35,7 @@ impl FormFields {
             .map(|(_, v)| v.as_str())
     }
 
-    fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+    pub(super) fn all(&self, name: &str) -> impl Iterator<Item = &str> {
         self.0
             .iter()
             .filter(move |(k, _)| k == name)
@@ -49,6 +48,10 @@ pub(super) fn page(
     template: &str,
     ctx: minijinja::Value,
 ) -> Result<Response, ApiError> {
+    let zone = state.settings.team_time_zone;
+    let ctx = context! {
+        team_offset_secs => zone.offset().local_minus_utc(), team_zone => zone.to_string(), ..ctx
+    };
     let html = state
         .templates
         .get_template(template)
@@ -91,21 +94,12 @@ pub(super) fn staff_ctx(staff: &Staff) -> minijinja::Value {
     context! { name => staff.name, role => staff.role.as_str() }
 }
 
-fn statuses() -> Vec<&'static str> {
-    Status::ALL.iter().map(|s| s.as_str()).collect()
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Flash {
-    notice: Option<String>,
-    error: Option<String>,
-}
-
 pub async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(flash): Query<Flash>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let flash = Flash::parse(raw.as_deref());
     if let Some(session) = cookie(&headers, SESSION_COOKIE) {
         let staff = staff::by_session(state.store.as_ref(), session).await;
         if staff.map_err(ApiError::storage)?.is_some() {
@@ -234,236 +228,8 @@ pub async fn log_out(
     Ok(response)
 }
 
-/// The current query string with one parameter replaced (or removed when `value` is empty).
-fn with_param(query: &ListQuery, name: &str, value: &str) -> String {
-    let mut pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(serde_urlencoded_pairs(query).as_bytes())
-            .into_owned()
-            .filter(|(k, v)| k != name && k != "cursor" && !v.is_empty())
-            .collect();
-    if !value.is_empty() {
-        pairs.push((name.to_owned(), value.to_owned()));
-    }
-    let encoded = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    if encoded.is_empty() {
-        "/triage".to_owned()
-    } else {
-        format!("/triage?{encoded}")
-    }
-}
-
-fn serde_urlencoded_pairs(query: &ListQuery) -> String {
-    let value = serde_json::to_value(query).unwrap_or_default();
-    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(map) = value.as_object() {
-        for (k, v) in map {
-            if let Some(v) = v.as_str() {
-                serializer.append_pair(k, v);
-            }
-        }
-    }
-    serializer.finish()
-}
-
-pub async fn queue(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Query(query): Query<ListQuery>,
-    RawQuery(raw): RawQuery,
-    Query(flash): Query<Flash>,
-) -> Result<Response, ApiError> {
-    let (items, next) = match queue_page(&state, &query).await {
-        Ok(page) => page,
-        Err(ApiError::Validation(errors)) => {
-            let message = errors
-                .0
-                .iter()
-                .map(|e| format!("{} {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return page(
-                &state,
-                "queue.html",
-                context! {
-                    staff => staff_ctx(&staff), csrf => csrf_of(&staff), query => query, items => Vec::<ItemView>::new(),
-                    counts => Vec::<minijinja::Value>::new(), statuses => statuses(), error => message, back => "/triage",
-                },
-            );
-        }
-        Err(other) => return Err(other),
-    };
-    let request = query.parse().map_err(ApiError::Validation)?;
-    let counts = state
-        .status_counts
-        .get(state.store.as_ref(), &request.filter)
-        .await
-        .map_err(ApiError::storage)?;
-    let counts: Vec<minijinja::Value> = Status::ALL
-        .iter()
-        .map(|status| {
-            let count = counts
-                .iter()
-                .find(|(s, _)| s == status.as_str())
-                .map_or(0, |(_, n)| *n);
-            context! {
-                status => status.as_str(), count => count,
-                href => with_param(&query, "status", status.as_str()),
-                current => query.status.as_deref() == Some(status.as_str()),
-            }
-        })
-        .collect();
-    let items: Vec<ItemView> = items.into_iter().map(ItemView::from).collect();
-    let next_href = next.map(|cursor| {
-        let base = with_param(&query, "cursor", "");
-        let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}cursor={cursor}")
-    });
-    let back = raw.map_or_else(|| "/triage".to_owned(), |q| format!("/triage?{q}"));
-    page(
-        &state,
-        "queue.html",
-        context! {
-            staff => staff_ctx(&staff), csrf => csrf_of(&staff), query => query, items => items,
-            counts => counts, statuses => statuses(), next_href => next_href, back => back,
-            notice => flash.notice, error => flash.error,
-        },
-    )
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
-}
-
-pub async fn detail(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Path(id): Path<String>,
-    Query(flash): Query<Flash>,
-) -> Result<Response, ApiError> {
-    let detail = desk::load(&state, &staff, parse_id(&id)?).await?;
-    page(
-        &state,
-        "detail.html",
-        context! {
-            staff => staff_ctx(&staff), csrf => csrf_of(&staff), s => detail, statuses => statuses(),
-            notice => flash.notice, error => flash.error,
-        },
-    )
-}
-
-fn back_to(path: &str, key: &str, message: &str) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, message)
-        .finish();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}{query}")).into_response()
-}
-
-/// The triage form: status, labels (comma-separated), assignee, duplicate-of.
-pub async fn update(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = format!("/triage/feedback/{id}");
-    let patch = match TriagePatch::from_form(|name| form.get(name)) {
-        Ok(patch) => patch,
-        Err(errors) => return Ok(back_to(&here, "error", &messages(&errors))),
-    };
-    match desk::apply(&state, &staff, &[id], &patch).await {
-        Ok(()) => Ok(back_to(&here, "notice", "Saved.")),
-        Err(DeskError::Invalid(errors)) => Ok(back_to(&here, "error", &messages(&errors))),
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// The failing fields as one line for the page, e.g. `labels must be …; status is not …`.
-fn messages(errors: &ValidationErrors) -> String {
-    errors
-        .0
-        .iter()
-        .map(|e| format!("{} {}", e.field.replace('_', "-"), e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-pub async fn add_note(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = format!("/triage/feedback/{id}");
-    match desk::add_note(&state, &staff, id, form.get("body").unwrap_or_default()).await {
-        Ok(_) => Ok(back_to(&here, "notice", "Note added.")),
-        Err(DeskError::Invalid(_)) => Ok(back_to(
-            &here,
-            "error",
-            "A note must be 1 to 10,000 characters.",
-        )),
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// Bulk actions on the selected submissions: status, add a label, assign.
-pub async fn bulk(
-    State(state): State<AppState>,
-    ViewStaff(staff): ViewStaff,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with("/triage"))
-        .unwrap_or("/triage")
-        .to_owned();
-    let ids: Result<Vec<Uuid>, _> = form.all("ids").map(Uuid::parse_str).collect();
-    let Ok(ids) = ids else {
-        return Ok(back_to(&back, "error", "Unknown submission selected."));
-    };
-    if ids.is_empty() {
-        return Ok(back_to(&back, "error", "Select at least one submission."));
-    }
-    let patch = match TriagePatch::from_bulk_form(|name| form.get(name)) {
-        Ok(patch) if patch.is_empty() => {
-            return Ok(back_to(
-                &back,
-                "error",
-                "Choose a status, a label or an assignee.",
-            ));
-        }
-        Ok(patch) => patch,
-        Err(errors) => return Ok(back_to(&back, "error", &messages(&errors))),
-    };
-    // All or nothing: an unknown or invalid selection changes none of them.
-    match desk::apply(&state, &staff, &ids, &patch).await {
-        Ok(()) => {
-            let changed = ids.iter().collect::<std::collections::HashSet<_>>().len();
-            let notice = format!("Updated {changed} submission(s).");
-            Ok(back_to(&back, "notice", &notice))
-        }
-        Err(DeskError::Unknown(unknown)) => {
-            let unknown: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
-            let message = format!("Nothing was changed: no submission {}.", unknown.join(", "));
-            Ok(back_to(&back, "error", &message))
-        }
-        Err(DeskError::Invalid(errors)) => Ok(back_to(
-            &back,
-            "error",
-            &format!("Nothing was changed: {}.", messages(&errors)),
-        )),
-        Err(other) => Err(other.into()),
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

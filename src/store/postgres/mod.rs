@@ -5,6 +5,7 @@
 mod intake;
 mod privacy;
 mod staff;
+mod stats;
 mod triage;
 
 use std::time::Duration;

@@ -107,6 +107,13 @@ impl PrivacyStore for PostgresStore {
     ) -> Result<Erased, StoreError> {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE submissions SET contact_erased_at = now() WHERE id = ANY($1) \
+             AND EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = submissions.id)",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
         let contacts_removed = sqlx::query("DELETE FROM contacts WHERE submission_id = ANY($1)")
             .bind(&ids)
             .execute(&mut *tx)

@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgRow, Postgres};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
 use crate::store::{
-    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
-    TriageRefusal, TriageStore, distinct_ids,
+    AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
+    TriageRefusal, TriageStore, distinct_ids, matching,
 };
 
 /// The page is chosen first (inner query), and only its rows get their attachment count and
@@ -23,25 +23,41 @@ const QUEUE_PAGE: &str = "SELECT p.*, \
     EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = p.id) AS has_contact \
     FROM (SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
     substr(s.message, 1, 240) AS excerpt, s.rating, s.labels, s.assignee, s.browser_brand, \
-    s.browser_version, s.webapp_version, s.server_version \
+    s.browser_version, s.webapp_version, s.server_version, s.fingerprint \
     FROM submissions s WHERE true";
 
-/// Appends one `AND` clause per set filter; only fixed SQL text and bound values.
+/// Appends one `AND` clause per set filter; only fixed SQL text and bound values. Text
+/// filters match as [`matching`] says.
 fn push_filters(qb: &mut QueryBuilder<Postgres>, filter: &QueueFilter, with_status: bool) {
-    let equal = [
-        (" AND s.kind = ", &filter.kind),
-        (" AND s.assignee = ", &filter.assignee),
-        (" AND s.webapp_version = ", &filter.webapp_version),
-        (" AND s.server_version = ", &filter.server_version),
-        (" AND s.browser_brand = ", &filter.browser),
-    ];
-    for (clause, value) in equal {
+    if let Some(kind) = &filter.kind {
+        qb.push(" AND s.kind = ").push_bind(kind.clone());
+    }
+    if let Some(assignee) = &filter.assignee {
+        qb.push(" AND lower(s.assignee) = ")
+            .push_bind(assignee.to_lowercase());
+    }
+    for (column, value) in [
+        ("s.webapp_version", &filter.webapp_version),
+        ("s.server_version", &filter.server_version),
+    ] {
         if let Some(value) = value {
-            qb.push(clause).push_bind(value.clone());
+            qb.push(format!(" AND ({column} = "))
+                .push_bind(value.clone())
+                .push(format!(" OR {column} LIKE "))
+                .push_bind(matching::version_prefix(value))
+                .push(" ESCAPE '\\')");
         }
+    }
+    if let Some(browser) = &filter.browser {
+        qb.push(" AND (' ' || lower(s.browser_brand) || ' ') LIKE ")
+            .push_bind(matching::browser_family(browser))
+            .push(" ESCAPE '\\'");
     }
     if let (true, Some(status)) = (with_status, &filter.status) {
         qb.push(" AND s.status = ").push_bind(status.clone());
+    }
+    if filter.exclude_spam && with_status {
+        qb.push(" AND s.status <> 'spam'");
     }
     if let Some(label) = &filter.label {
         qb.push(" AND s.labels @> ARRAY[")
@@ -61,6 +77,21 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, filter: &QueueFilter, with_stat
     }
 }
 
+/// Counts per value of one column among submissions received since `since`.
+async fn facet(
+    pool: &sqlx::PgPool,
+    sql: &'static str,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(sql)
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
     Ok(QueueItem {
         id: row.try_get("id")?,
@@ -78,6 +109,7 @@ fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
         server_version: row.try_get("server_version")?,
         attachment_count: row.try_get("attachment_count")?,
         has_contact: row.try_get("has_contact")?,
+        fingerprint: row.try_get("fingerprint")?,
     })
 }
 
@@ -124,6 +156,84 @@ impl TriageStore for PostgresStore {
         ));
         let rows = qb.build().fetch_all(&self.pool).await?;
         Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
+    }
+
+    async fn queue_page_newer(
+        &self,
+        filter: &QueueFilter,
+        cursor: QueueCursor,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
+        push_filters(&mut qb, filter, true);
+        qb.push(" AND (s.received_at, s.id) > (")
+            .push_bind(cursor.received_at)
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+        qb.push(format!(
+            " ORDER BY s.received_at ASC, s.id ASC LIMIT {limit}) p \
+             ORDER BY p.received_at DESC, p.id DESC"
+        ));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
+    }
+
+    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError> {
+        let pool = &self.pool;
+        Ok(Facets {
+            browsers: facet(
+                pool,
+                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            webapp_versions: facet(
+                pool,
+                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            server_versions: facet(
+                pool,
+                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            labels: facet(
+                pool,
+                "SELECT l, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s, unnest(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+            assignees: facet(
+                pool,
+                "SELECT s.assignee, COUNT(*) FROM (SELECT assignee FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s WHERE s.assignee IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?,
+        })
+    }
+
+    async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("SELECT contact_erased_at FROM submissions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(at.flatten())
+    }
+
+    async fn staff_names(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT name FROM staff_users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
@@ -246,6 +356,20 @@ impl TriageStore for PostgresStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    async fn fingerprint_counts(
+        &self,
+        fingerprints: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fingerprint, COUNT(*) FROM submissions \
+             WHERE fingerprint = ANY($1) GROUP BY fingerprint HAVING COUNT(*) > 1",
+        )
+        .bind(fingerprints.to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     async fn likely_duplicates(

@@ -11,6 +11,7 @@ mod intake;
 mod privacy;
 mod staff;
 mod statistics;
+mod stats;
 mod triage;
 
 use std::str::FromStr;

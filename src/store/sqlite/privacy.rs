@@ -128,6 +128,14 @@ impl PrivacyStore for SqliteStore {
     ) -> Result<Erased, StoreError> {
         let ids_json = ids_json(ids);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE submissions SET contact_erased_at = ? WHERE id IN (SELECT value FROM json_each(?)) \
+             AND EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = submissions.id)",
+        )
+        .bind(Utc::now())
+        .bind(&ids_json)
+        .execute(&mut *tx)
+        .await?;
         let contacts_removed = sqlx::query(
             "DELETE FROM contacts WHERE submission_id IN (SELECT value FROM json_each(?))",
         )

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
@@ -12,33 +12,49 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
 use crate::store::{
-    AuditEntry, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
-    TriageRefusal, TriageStore, distinct_ids, fts5_query,
+    AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
+    TriageRefusal, TriageStore, distinct_ids, fts5_query, matching,
 };
 
 const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
     substr(s.message, 1, 240) AS excerpt, s.rating, s.labels, s.assignee, s.browser_brand, \
-    s.browser_version, s.webapp_version, s.server_version, \
+    s.browser_version, s.webapp_version, s.server_version, s.fingerprint, \
     (SELECT COUNT(*) FROM attachments a WHERE a.submission_id = s.id) AS attachment_count, \
     EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = s.id) AS has_contact \
     FROM submissions s WHERE 1 = 1";
 
-/// Appends one `AND` clause per set filter; only fixed SQL text and bound values.
+/// Appends one `AND` clause per set filter; only fixed SQL text and bound values. Text
+/// filters match as [`matching`] says.
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &QueueFilter, with_status: bool) {
-    let equal = [
-        (" AND s.kind = ", &filter.kind),
-        (" AND s.assignee = ", &filter.assignee),
-        (" AND s.webapp_version = ", &filter.webapp_version),
-        (" AND s.server_version = ", &filter.server_version),
-        (" AND s.browser_brand = ", &filter.browser),
-    ];
-    for (clause, value) in equal {
+    if let Some(kind) = &filter.kind {
+        qb.push(" AND s.kind = ").push_bind(kind.clone());
+    }
+    if let Some(assignee) = &filter.assignee {
+        qb.push(" AND lower(s.assignee) = ")
+            .push_bind(assignee.to_lowercase());
+    }
+    for (column, value) in [
+        ("s.webapp_version", &filter.webapp_version),
+        ("s.server_version", &filter.server_version),
+    ] {
         if let Some(value) = value {
-            qb.push(clause).push_bind(value.clone());
+            qb.push(format!(" AND ({column} = "))
+                .push_bind(value.clone())
+                .push(format!(" OR {column} LIKE "))
+                .push_bind(matching::version_prefix(value))
+                .push(" ESCAPE '\\')");
         }
+    }
+    if let Some(browser) = &filter.browser {
+        qb.push(" AND (' ' || lower(s.browser_brand) || ' ') LIKE ")
+            .push_bind(matching::browser_family(browser))
+            .push(" ESCAPE '\\'");
     }
     if let (true, Some(status)) = (with_status, &filter.status) {
         qb.push(" AND s.status = ").push_bind(status.clone());
+    }
+    if filter.exclude_spam && with_status {
+        qb.push(" AND s.status <> 'spam'");
     }
     if let Some(label) = &filter.label {
         qb.push(" AND EXISTS (SELECT 1 FROM json_each(s.labels) WHERE value = ")
@@ -60,6 +76,21 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &QueueFilter, with_status
     }
 }
 
+/// Counts per value of one column among submissions received since `since`.
+async fn facet(
+    pool: &sqlx::SqlitePool,
+    sql: &'static str,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(sql)
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
     Ok(QueueItem {
         id: uuid_column(row, "id")?,
@@ -77,6 +108,7 @@ fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
         server_version: row.try_get("server_version")?,
         attachment_count: row.try_get("attachment_count")?,
         has_contact: row.try_get("has_contact")?,
+        fingerprint: row.try_get("fingerprint")?,
     })
 }
 
@@ -124,6 +156,87 @@ impl TriageStore for SqliteStore {
         ));
         let rows = qb.build().fetch_all(&self.pool).await?;
         Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
+    }
+
+    async fn queue_page_newer(
+        &self,
+        filter: &QueueFilter,
+        cursor: QueueCursor,
+        limit: u32,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
+        push_filters(&mut qb, filter, true);
+        qb.push(" AND (s.received_at > ")
+            .push_bind(cursor.received_at)
+            .push(" OR (s.received_at = ")
+            .push_bind(cursor.received_at)
+            .push(" AND s.id > ")
+            .push_bind(cursor.id.to_string())
+            .push("))");
+        qb.push(format!(
+            " ORDER BY s.received_at ASC, s.id ASC LIMIT {limit}"
+        ));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items: Vec<QueueItem> = rows.iter().map(queue_item).collect::<Result<_, _>>()?;
+        items.reverse();
+        Ok(items)
+    }
+
+    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError> {
+        let pool = &self.pool;
+        Ok(Facets {
+            browsers: facet(
+                pool,
+                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                since,
+                limit,
+            )
+            .await?,
+            webapp_versions: facet(
+                pool,
+                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+                since,
+                limit,
+            )
+            .await?,
+            server_versions: facet(
+                pool,
+                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+                since,
+                limit,
+            )
+            .await?,
+            labels: facet(
+                pool,
+                "SELECT l.value, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s, json_each(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                since,
+                limit,
+            )
+            .await?,
+            assignees: facet(
+                pool,
+                "SELECT s.assignee, COUNT(*) FROM (SELECT assignee FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s WHERE s.assignee IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                since,
+                limit,
+            )
+            .await?,
+        })
+    }
+
+    async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("SELECT contact_erased_at FROM submissions WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(at.flatten())
+    }
+
+    async fn staff_names(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT name FROM staff_users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
@@ -253,6 +366,20 @@ impl TriageStore for SqliteStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    async fn fingerprint_counts(
+        &self,
+        fingerprints: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fingerprint, COUNT(*) FROM submissions \
+             WHERE fingerprint IN (SELECT value FROM json_each(?)) GROUP BY fingerprint HAVING COUNT(*) > 1",
+        )
+        .bind(serde_json::to_string(fingerprints).expect("strings serialise"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     async fn likely_duplicates(

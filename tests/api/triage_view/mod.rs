@@ -1,96 +1,19 @@
 //! The triage view over HTTP: login, sessions, CSRF, the queue, a submission, changes, notes,
-//! bulk actions, downloads, escaping.
+//! bulk actions, downloads, escaping; the defects of issue 13 (`defects`) and the read-and-decide
+//! loop (`workflow`).
 
-use feedbackd::domain::Role;
+mod browser;
+mod defects;
+mod readable;
+mod trends;
+mod workflow;
+
+use browser::{Browser, PASSWORD, app_with_staff, assert_html_refusal, attr, csrf, log_in, unattr};
+
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{PNG_1X1, TestApp, file_part, problem, spawn_app};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-struct Browser {
-    client: reqwest::Client,
-    cookie: String,
-}
-
-async fn log_in(app: &TestApp, name: &str) -> Browser {
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(app.url("/triage/login"))
-        .form(&[("name", name), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "logged in");
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/triage"] {
-        assert!(
-            set_cookie.contains(attribute),
-            "{attribute} in {set_cookie}"
-        );
-    }
-    Browser {
-        client,
-        cookie: set_cookie.split(';').next().unwrap().to_owned(),
-    }
-}
-
-impl Browser {
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
-        self.client
-            .get(app.url(path))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn page(&self, app: &TestApp, path: &str) -> String {
-        let response = self.get(app, path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let csp = response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            csp.contains("default-src 'none'") && !csp.contains("script-src"),
-            "{csp}"
-        );
-        response.text().await.unwrap()
-    }
-
-    async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(app.url(path))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-fn csrf(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
-async fn app_with_staff() -> TestApp {
-    let app = spawn_app().await;
-    for (name, role) in [("tina", Role::Triager), ("wendy", Role::Webmaster)] {
-        feedbackd::staff::add_user(app.state.store.as_ref(), name, role, PASSWORD)
-            .await
-            .unwrap();
-    }
-    app
-}
+use crate::helpers::{PNG_1X1, file_part, problem};
 
 #[tokio::test]
 async fn without_a_session_every_page_leads_to_the_login() {
@@ -203,7 +126,7 @@ async fn a_triager_works_a_submission_through_the_view() {
             &[("status", "done")],
         )
         .await;
-    problem(forged, 403, "csrf_failed").await;
+    assert_html_refusal(forged, 403, "This form has expired").await;
     let wrong = browser
         .post(
             &app,
@@ -211,7 +134,7 @@ async fn a_triager_works_a_submission_through_the_view() {
             &[("status", "done"), ("csrf", "nope")],
         )
         .await;
-    problem(wrong, 403, "csrf_failed").await;
+    assert_html_refusal(wrong, 403, "This form has expired").await;
 
     let saved = browser
         .post(
@@ -262,7 +185,7 @@ async fn a_triager_works_a_submission_through_the_view() {
                 ("ids", &other.to_string()),
                 ("status", "done"),
                 ("label", "q4"),
-                ("back", "/triage"),
+                ("view", ""),
             ],
         )
         .await;
@@ -274,7 +197,7 @@ async fn a_triager_works_a_submission_through_the_view() {
     }
     let counts = browser.page(&app, "/triage").await;
     assert!(
-        counts.contains("done <span class=\"count\">2</span>"),
+        counts.contains("Done <span class=\"count\">2</span>"),
         "counts per status"
     );
 }
