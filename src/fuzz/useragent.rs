@@ -35,7 +35,6 @@ proptest! {
     #![proptest_config(config(128))]
 
     #[test]
-    #[ignore = "bug found by fuzzing, see report: brands name the OS or device (Chrome Mobile iOS)"]
     fn no_brand_names_an_os_or_device(agent in agent()) {
         let brand = detect(Some(&agent)).brand;
         prop_assert!(
@@ -71,7 +70,6 @@ fn every_seed_agent_is_a_known_browser() {
 
 /// The smallest cases: Chrome and Firefox on an iPhone, Chrome on Android, Safari on an iPhone.
 #[test]
-#[ignore = "bug found by fuzzing, see report: brands name the OS or device (Chrome Mobile iOS)"]
 fn mobile_browsers_map_to_their_canonical_brand() {
     let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)";
     for (agent, brand) in [
