@@ -51,6 +51,9 @@
       sending: 'Sending…',
       thanks: 'Thank you!',
       received: 'We received it. Reference: {id}',
+      withdraw: 'Withdraw this feedback',
+      withdrawn: 'Your feedback was withdrawn: nothing of it is kept.',
+      withdraw_failed: 'It could not be withdrawn now. Please try again.',
       err_count: 'At most {n} files can be attached.',
       err_size: '“{name}” is larger than {size}.',
       err_total: 'All files together may be at most {total}.',
@@ -95,6 +98,9 @@
       sending: 'Bezig met versturen…',
       thanks: 'Dank u wel!',
       received: 'We hebben het ontvangen. Referentie: {id}',
+      withdraw: 'Deze feedback intrekken',
+      withdrawn: 'Uw feedback is ingetrokken: er wordt niets van bewaard.',
+      withdraw_failed: 'Intrekken lukt nu niet. Probeer het opnieuw.',
       err_count: 'U kunt hoogstens {n} bestanden bijvoegen.',
       err_size: '“{name}” is groter dan {size}.',
       err_total: 'Alle bestanden samen mogen hoogstens {total} zijn.',
@@ -143,6 +149,9 @@
       sending: 'Wird gesendet…',
       thanks: 'Vielen Dank!',
       received: 'Wir haben es erhalten. Referenz: {id}',
+      withdraw: 'Dieses Feedback zurückziehen',
+      withdrawn: 'Ihr Feedback wurde zurückgezogen: nichts davon wird aufbewahrt.',
+      withdraw_failed: 'Das Zurückziehen ist gerade nicht möglich. Bitte versuchen Sie es erneut.',
       err_count: 'Es können höchstens {n} Dateien angehängt werden.',
       err_size: '„{name}“ ist größer als {size}.',
       err_total: 'Alle Dateien zusammen dürfen höchstens {total} groß sein.',
@@ -431,11 +440,35 @@ progress{width:100%;margin:0 0 .5rem}
 
     const doneText = h('p');
     const doneClose = h('button', { type: 'button', class: 'primary', text: s.close, click: () => close() });
+    // While the confirmation is open, the person can take the feedback back (its one-time token
+    // is held only here, in memory).
+    let receipt = null;
+    const withdraw = h('button', { type: 'button', hidden: true, text: s.withdraw, click: () => withdrawNow() });
     const done = h('div', { class: 'done', hidden: true, role: 'status' }, [
       h('p', { text: s.thanks }),
       doneText,
-      h('div', { class: 'actions' }, doneClose),
+      h('div', { class: 'actions' }, [withdraw, doneClose]),
     ]);
+
+    async function withdrawNow() {
+      if (!receipt || withdraw.getAttribute('aria-disabled')) return;
+      withdraw.setAttribute('aria-disabled', 'true');
+      const r = await fetch(svc() + '/api/v1/feedback/' + encodeURIComponent(receipt.id) + '/withdraw', {
+        method: 'POST',
+        credentials: 'omit',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: receipt.withdraw_token }),
+      }).catch(() => null);
+      withdraw.removeAttribute('aria-disabled');
+      if (r && r.ok) {
+        receipt = null;
+        withdraw.hidden = true;
+        doneText.textContent = s.withdrawn;
+        doneClose.focus();
+      } else {
+        doneText.textContent = s.withdraw_failed;
+      }
+    }
 
     const dlg = h('dialog', {
       role: 'dialog',
@@ -593,6 +626,8 @@ progress{width:100%;margin:0 0 .5rem}
       }
       if (r.status === 201) {
         doneText.textContent = fill(s.received, { id: p.id });
+        receipt = p.withdraw_token ? { id: p.id, withdraw_token: p.withdraw_token } : null;
+        withdraw.hidden = !receipt;
         form.hidden = true;
         done.hidden = false;
         doneClose.focus();
@@ -633,6 +668,8 @@ progress{width:100%;margin:0 0 .5rem}
       clearErrors();
       form.hidden = false;
       done.hidden = true;
+      receipt = null;
+      withdraw.hidden = true;
     }
 
     function show() {

@@ -101,7 +101,7 @@ test('on another origin under a strict CSP: both kinds of POST work, with no vio
   assert.match(await d.locator('.done').innerText(), /Vielen Dank!/);
 
   // The floating button, and a JSON POST (no file).
-  await d.locator('.done button').click();
+  await d.locator('.done button.primary').click();
   await page.locator('[data-feedback-widget] button.fab').click();
   const f = dialog(page, 'feedback');
   await f.locator('input[name=rating][value="5"]').check();

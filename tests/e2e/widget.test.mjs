@@ -256,7 +256,7 @@ for (const [kind, entry] of Object.entries(ENTRY_POINTS)) {
     assert.equal(s.contacts.length, entry.expect.contact ? 1 : 0, 'contact details stored only when given');
 
     // Closing returns focus to whatever opened the dialog.
-    await d.locator('.done button').click();
+    await d.locator('.done button.primary').click();
     await d.waitFor({ state: 'hidden' });
     if (opener) assert.equal(await opener.evaluate((el) => el === document.activeElement || el.getRootNode().activeElement === el), true, 'focus is back on the opener');
     // Opening again shows a fresh form.
@@ -300,6 +300,41 @@ test('a server validation error is shown next to its field; after fixing it the 
   await d.locator('button[type=submit]').click();
   const id = await confirmationId(page, 'feature');
   assert.equal(stored(id).submission.message, 'Keyboard shortcuts for the calendar.');
+  assert.deepEqual(await page.problems(), []);
+  await page.context().close();
+});
+
+test('the confirmation offers to withdraw the feedback while it is open; withdrawn, nothing is kept', async () => {
+  const page = await newPage(browser, svc);
+  await page.goto(svc.url + '/');
+  await page.locator('button[data-feedback-open="feature"]').click();
+  const d = dialog(page, 'feature');
+  await d.locator('textarea').fill('Please add dark mode to the calendar.');
+  await d.locator('input[type=file]').setInputFiles({ name: 'shot.png', mimeType: 'image/png', buffer: PNG });
+  await d.locator('button[type=submit]').click();
+  const id = await confirmationId(page, 'feature');
+  assert.equal(stored(id).attachments.length, 1);
+  const objects = svc.sql(`SELECT object_key FROM attachments WHERE submission_id = '${id}'`);
+
+  const withdraw = d.locator('.done button', { hasText: 'Withdraw this feedback' });
+  await withdraw.waitFor({ state: 'visible' });
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith(`/api/v1/feedback/${id}/withdraw`)),
+    withdraw.click(),
+  ]);
+  assert.equal(response.status(), 200);
+  await d.locator('.done', { hasText: 'withdrawn' }).waitFor();
+  assert.ok(await withdraw.isHidden(), 'the button goes once it is done');
+  for (const table of ['submissions', 'terms_acceptances', 'attachments', 'contacts']) {
+    const column = table === 'submissions' ? 'id' : 'submission_id';
+    assert.equal(svc.sql(`SELECT count(*) AS n FROM ${table} WHERE ${column} = '${id}'`)[0].n, 0, `nothing left in ${table}`);
+  }
+  assert.equal(objects.length, 1);
+
+  // Opened again, the form is new: no way to withdraw anything from it before sending.
+  await d.locator('.done button.primary').click();
+  await page.locator('button[data-feedback-open="feature"]').click();
+  assert.ok(await d.locator('.done').isHidden());
   assert.deepEqual(await page.problems(), []);
   await page.context().close();
 });
@@ -485,7 +520,7 @@ test('a network failure is retried with the same Idempotency-Key and stored once
   assert.equal(stored(id).attachments.length, 1);
 
   // A new submission gets a new key.
-  await d.locator('.done button').click();
+  await d.locator('.done button.primary').click();
   await page.locator('button[data-feedback-open="bug"]').click();
   await d.locator('textarea').fill('Second report');
   await d.locator('button[type=submit]').click();
