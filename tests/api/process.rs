@@ -476,8 +476,12 @@ async fn an_erasure_killed_half_way_is_completed_after_restart() {
     store.close().await;
 
     let mut restarted = serve(dir.path(), &[]);
+    let store = store::connect(&url).await.unwrap();
     let started = std::time::Instant::now();
-    while !blob_files(dir.path()).is_empty() {
+    // The object goes first, then its queue row: wait for both before stopping the restart.
+    while !blob_files(dir.path()).is_empty()
+        || !store.pending_deletions(10).await.unwrap().is_empty()
+    {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the restart did not finish the erasure"
@@ -486,7 +490,5 @@ async fn an_erasure_killed_half_way_is_completed_after_restart() {
     }
     signal(&restarted.child, "TERM");
     restarted.child.wait().unwrap();
-    let store = store::connect(&url).await.unwrap();
-    assert!(store.pending_deletions(10).await.unwrap().is_empty());
     store.close().await;
 }
