@@ -13,14 +13,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::attachments::Limits;
-use crate::blobs::{Blobs, StorageOptions, sweeper};
+use crate::blobs::{Blobs, StorageOptions};
 use crate::config::Settings;
 use crate::domain::Terms;
+use crate::housekeeping;
+use crate::http;
 use crate::http::client::ClientKeyer;
 use crate::http::rate_limit::ClientRateLimiter;
-use crate::http::{self, IDEMPOTENCY_WINDOW_HOURS};
 use crate::metrics::Metrics;
-use crate::privacy::{ContactKeys, ContactVault, files, requests};
+use crate::privacy::{ContactKeys, ContactVault, files};
 use crate::staff::LoginGuard;
 use crate::store::{self, Store};
 use crate::useragent;
@@ -203,7 +204,7 @@ impl Application {
         };
 
         let replica = uuid::Uuid::new_v4().to_string();
-        let housekeeping = tokio::spawn(housekeeping(self.state.clone(), replica.clone()));
+        let housekeeping = tokio::spawn(housekeeping::run(self.state.clone(), replica.clone()));
         let public = http::serve::serve(
             self.public,
             http::public_router(self.state.clone()),
@@ -217,96 +218,15 @@ impl Application {
         tokio::join!(public, admin);
         housekeeping.abort();
         // A pass stopped half-way must not keep the other replicas (or our restart) waiting.
-        if let Err(error) = self.state.store.release_lease(HOUSEKEEPING, &replica).await {
+        if let Err(error) = self
+            .state
+            .store
+            .release_lease(housekeeping::LEASE, &replica)
+            .await
+        {
             tracing::warn!(error = ?error, "releasing the housekeeping lease failed");
         }
         self.state.store.close().await;
         Ok(())
     }
-}
-
-const HOUSEKEEPING: &str = "housekeeping";
-/// Longest a pass may hold the lease: a replica that dies mid-pass blocks others this long.
-const HOUSEKEEPING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
-
-/// Periodic jobs, on start and then every `sweep_interval_secs`: queued object deletions
-/// (erasure, retention), retention, the orphan sweeper, expired idempotency keys, the planner's
-/// statistics (SQLite), idle rate-limit and login-throttle entries. With several replicas on one database, a lease
-/// lets one run each pass.
-async fn housekeeping(state: AppState, holder: String) {
-    let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        ticker.tick().await;
-        if let Some(limiter) = &state.rate_limiter {
-            limiter.forget_idle();
-        }
-        state.login_guard.forget_idle();
-        let lease_until = chrono::Utc::now() + HOUSEKEEPING_LEASE;
-        match state
-            .store
-            .try_lease(HOUSEKEEPING, &holder, lease_until)
-            .await
-        {
-            Ok(true) => {
-                tracing::debug!(replica = %holder, "housekeeping pass started");
-                housekeeping_pass(&state).await;
-                tracing::debug!(replica = %holder, "housekeeping pass finished");
-                if let Err(error) = state.store.release_lease(HOUSEKEEPING, &holder).await {
-                    tracing::warn!(error = ?error, "releasing the housekeeping lease failed");
-                }
-            }
-            Ok(false) => tracing::debug!("another replica holds the housekeeping lease"),
-            Err(error) => tracing::warn!(error = ?error, "housekeeping lease unavailable"),
-        }
-    }
-}
-
-async fn housekeeping_pass(state: &AppState) {
-    let store = state.store.as_ref();
-    let settings = &state.settings;
-    let metrics = &state.metrics;
-    let retention = requests::apply_retention(
-        store,
-        settings.retention_days,
-        settings.contact_retention_days,
-    )
-    .await;
-    metrics.housekeeping_job("retention", &retention);
-    match retention {
-        Ok((0, 0)) => {}
-        Ok((submissions, contacts)) => {
-            tracing::info!(submissions, contacts, "retention removed data")
-        }
-        Err(error) => tracing::warn!(error = ?error, "retention failed"),
-    }
-    let deleted = requests::delete_pending_objects(store, &state.blobs).await;
-    metrics.housekeeping_job("object_deletion", &deleted);
-    match deleted {
-        Ok(0) => {}
-        Ok(deleted) => tracing::info!(deleted, "deleted objects of removed submissions"),
-        Err(error) => tracing::warn!(error = ?error, "object deletion failed; retrying next pass"),
-    }
-    let grace = Duration::from_secs(settings.orphan_grace_secs);
-    let swept = sweeper::sweep_orphans(&state.blobs, store, grace).await;
-    metrics.housekeeping_job("orphan_sweep", &swept);
-    match swept {
-        Ok(0) => {}
-        Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
-        Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
-    }
-    let statistics = store.refresh_planner_statistics().await;
-    metrics.housekeeping_job("planner_statistics", &statistics);
-    if let Err(error) = statistics {
-        tracing::warn!(error = ?error, "refreshing the planner's statistics failed");
-    }
-    let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
-    let pruned = store.prune_idempotency_keys(expired).await;
-    metrics.housekeeping_job("idempotency_keys", &pruned);
-    if let Err(error) = pruned {
-        tracing::warn!(error = ?error, "pruning idempotency keys failed");
-    }
-    // Seconds since 1970 fit an f64 exactly.
-    let now = chrono::Utc::now().timestamp() as f64;
-    metrics.housekeeping_last_pass.set(now);
 }

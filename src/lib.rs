@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 #[cfg(test)]
 mod fuzz;
+pub mod housekeeping;
 pub mod http;
 pub mod metrics;
 pub mod privacy;

@@ -14,7 +14,7 @@ fn replica(env: &[(String, String)], dir: &std::path::Path, n: usize) -> Served 
     env.extend([
         ("FEEDBACKD_SWEEP_INTERVAL_SECS", "1"),
         ("FEEDBACKD_LOG_FORMAT", "json"),
-        ("RUST_LOG", "warn,feedbackd::app=debug"),
+        ("RUST_LOG", "warn,feedbackd::housekeeping=debug"),
     ]);
     start(dir.join(format!("replica-{n}.log")), &env)
 }

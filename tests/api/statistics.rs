@@ -40,7 +40,10 @@ async fn sqlite_analyzes_every_index_once_there_are_submissions_then_after_large
     let app = spawn_app_with(|s| s.sweep_interval_secs = 3600).await;
     let started = std::time::Instant::now();
     while app.state.metrics.housekeeping_last_pass.get() == 0.0 {
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "no first pass");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no first pass"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let store = app.state.store.as_ref();

@@ -1,0 +1,92 @@
+//! Housekeeping: the periodic jobs of every replica, on start and then every
+//! `sweep_interval_secs` — queued object deletions (erasure, retention), retention, the orphan
+//! sweeper, the planner's statistics (SQLite), expired idempotency keys, and idle entries of the
+//! per-client limits. With several replicas on one database a lease row lets one run each pass;
+//! every job is idempotent, so a pass cut short is finished by the next.
+
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::blobs::sweeper;
+use crate::http::IDEMPOTENCY_WINDOW_HOURS;
+use crate::privacy::requests;
+
+/// The lease's name in the database.
+pub const LEASE: &str = "housekeeping";
+/// Longest a pass may hold the lease: a replica that dies mid-pass blocks others this long.
+const LEASE_TIME: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Runs passes for `holder` (this replica) until the task is aborted.
+pub async fn run(state: AppState, holder: String) {
+    let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        if let Some(limiter) = &state.rate_limiter {
+            limiter.forget_idle();
+        }
+        state.login_guard.forget_idle();
+        let lease_until = chrono::Utc::now() + LEASE_TIME;
+        match state.store.try_lease(LEASE, &holder, lease_until).await {
+            Ok(true) => {
+                tracing::debug!(replica = %holder, "housekeeping pass started");
+                pass(&state).await;
+                tracing::debug!(replica = %holder, "housekeeping pass finished");
+                if let Err(error) = state.store.release_lease(LEASE, &holder).await {
+                    tracing::warn!(error = ?error, "releasing the housekeeping lease failed");
+                }
+            }
+            Ok(false) => tracing::debug!("another replica holds the housekeeping lease"),
+            Err(error) => tracing::warn!(error = ?error, "housekeeping lease unavailable"),
+        }
+    }
+}
+
+async fn pass(state: &AppState) {
+    let store = state.store.as_ref();
+    let settings = &state.settings;
+    let metrics = &state.metrics;
+    let retention = requests::apply_retention(
+        store,
+        settings.retention_days,
+        settings.contact_retention_days,
+    )
+    .await;
+    metrics.housekeeping_job("retention", &retention);
+    match retention {
+        Ok((0, 0)) => {}
+        Ok((submissions, contacts)) => {
+            tracing::info!(submissions, contacts, "retention removed data")
+        }
+        Err(error) => tracing::warn!(error = ?error, "retention failed"),
+    }
+    let deleted = requests::delete_pending_objects(store, &state.blobs).await;
+    metrics.housekeeping_job("object_deletion", &deleted);
+    match deleted {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "deleted objects of removed submissions"),
+        Err(error) => tracing::warn!(error = ?error, "object deletion failed; retrying next pass"),
+    }
+    let grace = Duration::from_secs(settings.orphan_grace_secs);
+    let swept = sweeper::sweep_orphans(&state.blobs, store, grace).await;
+    metrics.housekeeping_job("orphan_sweep", &swept);
+    match swept {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "removed orphaned objects"),
+        Err(error) => tracing::warn!(error = ?error, "orphan sweep failed"),
+    }
+    let statistics = store.refresh_planner_statistics().await;
+    metrics.housekeeping_job("planner_statistics", &statistics);
+    if let Err(error) = statistics {
+        tracing::warn!(error = ?error, "refreshing the planner's statistics failed");
+    }
+    let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
+    let pruned = store.prune_idempotency_keys(expired).await;
+    metrics.housekeeping_job("idempotency_keys", &pruned);
+    if let Err(error) = pruned {
+        tracing::warn!(error = ?error, "pruning idempotency keys failed");
+    }
+    // Seconds since 1970 fit an f64 exactly.
+    let now = chrono::Utc::now().timestamp() as f64;
+    metrics.housekeeping_last_pass.set(now);
+}
