@@ -6,8 +6,9 @@
 //! 2. the name's syntax, so a flood of random names costs nothing and grows no map;
 //! 3. a per-name limit, so a distributed guess at one account is slow;
 //! 4. a small semaphore in front of the hashing, which runs on the blocking pool: the async
-//!    workers never hash, so intake keeps its latency whatever the login traffic; when the
-//!    hashing slots stay busy for [`QUEUE_WAIT`], the attempt is refused as busy at once.
+//!    workers never hash, and the hashing never takes every core, so intake keeps its latency
+//!    whatever the login traffic; when the hashing slots stay busy for [`QUEUE_WAIT`], the
+//!    attempt is refused as busy at once.
 //!
 //! Both maps are in memory, per replica, and pruned by housekeeping.
 
@@ -25,8 +26,14 @@ use super::{DUMMY_HASH, verify_password};
 const PER_CLIENT_PER_MINUTE: u32 = 10;
 /// Attempts one account name may receive per minute, from anywhere.
 const PER_NAME_PER_MINUTE: u32 = 5;
-/// Password checks running at once: the machine's cores are for intake too.
-const HASHING_SLOTS: usize = 2;
+/// Password checks running at once: all cores but one, so intake always has a core to itself
+/// (measured: with a slot per core, a flood of distinct clients tripled intake's p99 on two
+/// cores; see docs/BENCHMARKS.md).
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get().saturating_sub(1))
+        .max(1)
+}
 /// Longest an attempt waits for a hashing slot before it is refused as busy.
 const QUEUE_WAIT: Duration = Duration::from_millis(250);
 /// Seconds a refused-as-busy client is asked to wait.
@@ -55,7 +62,7 @@ impl Default for LoginGuard {
         Self {
             per_client: RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE)),
             per_name: RateLimiter::keyed(quota(PER_NAME_PER_MINUTE)),
-            hashing: Semaphore::new(HASHING_SLOTS),
+            hashing: Semaphore::new(hashing_slots()),
         }
     }
 }
@@ -145,11 +152,8 @@ mod tests {
         assert_eq!(guard.verify(None, "anything").await, Ok(false));
 
         // Hold every slot: the next attempt waits QUEUE_WAIT at most, then is refused.
-        let held = guard
-            .hashing
-            .acquire_many(HASHING_SLOTS as u32)
-            .await
-            .unwrap();
+        let slots = u32::try_from(hashing_slots()).unwrap();
+        let held = guard.hashing.acquire_many(slots).await.unwrap();
         assert_eq!(guard.verify(Some(hash), "x").await, Err(Refusal::Busy));
         drop(held);
     }
