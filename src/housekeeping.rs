@@ -16,12 +16,24 @@ pub const LEASE: &str = "housekeeping";
 /// Longest a pass may hold the lease: a replica that dies mid-pass blocks others this long.
 const LEASE_TIME: chrono::Duration = chrono::Duration::minutes(5);
 
+/// `interval` stretched by a random fraction of at most a quarter.
+fn jittered(interval: Duration) -> Duration {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let fraction = f64::from(OsRng.next_u32()) / f64::from(u32::MAX) / 4.0;
+    interval.mul_f64(1.0 + fraction)
+}
+
 /// Runs passes for `holder` (this replica) until the task is aborted.
 pub async fn run(state: AppState, holder: String) {
     let interval = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
-    let mut ticker = tokio::time::interval(interval);
+    let mut first = true;
     loop {
-        ticker.tick().await;
+        // The first pass at start; then a full interval after each pass, stretched by a random
+        // 0–25 %: replicas started together would otherwise tick in step, and the one a little
+        // ahead would take the lease every time.
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(jittered(interval)).await;
+        }
         if let Some(limiter) = &state.rate_limiter {
             limiter.forget_idle();
         }
@@ -89,4 +101,21 @@ async fn pass(state: &AppState) {
     // Seconds since 1970 fit an f64 exactly.
     let now = chrono::Utc::now().timestamp() as f64;
     metrics.housekeeping_last_pass.set(now);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_are_a_full_interval_apart_and_at_most_a_quarter_more() {
+        let interval = Duration::from_secs(600);
+        let waits: Vec<Duration> = (0..64).map(|_| jittered(interval)).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= interval && *w <= interval.mul_f64(1.25))
+        );
+        assert!(waits.iter().any(|w| *w != waits[0]), "the waits differ");
+    }
 }

@@ -119,20 +119,36 @@ impl ContactKeys {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse_file(&text)
                 .with_context(|| format!("reading key file {}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let keys = Self::generate();
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options
-                    .open(path)
-                    .with_context(|| format!("creating key file {}", path.display()))?;
-                file.write_all(keys.file_text().as_bytes())?;
-                file.sync_all()?;
-                Ok(keys)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path),
             Err(e) => Err(e).with_context(|| format!("reading key file {}", path.display())),
+        }
+    }
+
+    /// Writes new keys to a private temporary file, then links it in place only if no key file
+    /// exists yet: several processes starting on one folder agree on whichever linked first,
+    /// and none ever reads a file that is still being written.
+    fn create(path: &Path) -> anyhow::Result<Self> {
+        let keys = Self::generate();
+        let temporary = path.with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&temporary).and_then(|mut file| {
+            file.write_all(keys.file_text().as_bytes())?;
+            file.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => Ok(keys),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading key file {}", path.display()))?;
+                Self::parse_file(&text)
+                    .with_context(|| format!("reading key file {}", path.display()))
+            }
+            Err(e) => Err(e).with_context(|| format!("creating key file {}", path.display())),
         }
     }
 
@@ -170,6 +186,21 @@ impl ContactKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_starting_together_agree_on_one_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contact.key");
+        let keys: Vec<ContactKeys> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| ContactKeys::load_or_create(&path).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| k.seal_key() == keys[0].seal_key()));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind");
+    }
 
     #[test]
     fn key_file_is_created_private_and_read_back() {
