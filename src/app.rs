@@ -157,7 +157,7 @@ impl Application {
             client_keyer: ClientKeyer::new(settings.trusted_proxy_hops()),
             metrics: Metrics::new(),
             templates: http::templates(),
-            login_guard: LoginGuard::default(),
+            login_guard: LoginGuard::new(settings.login_attempts_per_minute),
             memory: http::memory::MemoryBudget::new(settings.intake_memory_budget_bytes),
             status_counts: http::StatusCounts::default(),
             store,

@@ -59,6 +59,9 @@ pub struct Settings {
     pub trusted_proxy_hops: usize,
     /// Deprecated: `true` means `trusted_proxy_hops = 1`.
     pub trust_forwarded_for: bool,
+    /// Staff login attempts one client may make per minute (0 turns the per-client limit off;
+    /// a per-name limit of 5 a minute always applies).
+    pub login_attempts_per_minute: u32,
     /// Memory all request bodies in flight may hold together (read buffers, upload buffers);
     /// past it new submissions are refused with `503 overloaded` instead of growing.
     pub intake_memory_budget_bytes: u64,
@@ -127,6 +130,7 @@ impl Default for Settings {
             rate_limit_burst: 10,
             trusted_proxy_hops: 0,
             trust_forwarded_for: false,
+            login_attempts_per_minute: crate::staff::login::DEFAULT_PER_CLIENT_PER_MINUTE,
             intake_memory_budget_bytes: 64 * 1024 * 1024,
             storage_timeout_secs: 10,
             database_timeout_secs: 5,

@@ -12,9 +12,12 @@
 //!
 //! Both maps are in memory, per replica, and pruned by housekeeping.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -22,9 +25,10 @@ use tokio::sync::Semaphore;
 
 use super::{DUMMY_HASH, verify_password};
 
-/// Login attempts one client may make per minute (burst and rate).
-const PER_CLIENT_PER_MINUTE: u32 = 10;
-/// Attempts one account name may receive per minute, from anywhere.
+/// Login attempts one client may make per minute (burst and rate), by default: enough for an
+/// office behind one address logging in at nine, far too few to guess a password.
+pub const DEFAULT_PER_CLIENT_PER_MINUTE: u32 = 30;
+/// Failed attempts one account name may receive per minute, from anywhere.
 const PER_NAME_PER_MINUTE: u32 = 5;
 /// Password checks running at once: all cores but one, so intake always has a core to itself
 /// (measured: with a slot per core, a flood of distinct clients tripled intake's p99 on two
@@ -51,19 +55,17 @@ pub enum Refusal {
 /// The gate in front of password checks.
 #[derive(Debug)]
 pub struct LoginGuard {
-    per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// `None` when the per-client limit is off (`login_attempts_per_minute = 0`).
+    per_client: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Failed attempts per account name; a name past its allowance is blocked until it refills.
     per_name: DefaultKeyedRateLimiter<String>,
+    blocked_names: Mutex<HashMap<String, Instant>>,
     hashing: Semaphore,
 }
 
 impl Default for LoginGuard {
     fn default() -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        Self {
-            per_client: RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE)),
-            per_name: RateLimiter::keyed(quota(PER_NAME_PER_MINUTE)),
-            hashing: Semaphore::new(hashing_slots()),
-        }
+        Self::new(DEFAULT_PER_CLIENT_PER_MINUTE)
     }
 }
 
@@ -72,14 +74,53 @@ fn wait(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Refusa
 }
 
 impl LoginGuard {
-    /// Counts an attempt from `client`; call before anything else is done for it.
-    pub fn admit_client(&self, client: IpAddr) -> Result<(), Refusal> {
-        self.per_client.check_key(&client).map_err(wait)
+    /// A guard allowing `per_client_per_minute` attempts per client (0: no per-client limit).
+    pub fn new(per_client_per_minute: u32) -> Self {
+        let quota = |n: NonZeroU32| Quota::per_minute(n);
+        Self {
+            per_client: NonZeroU32::new(per_client_per_minute)
+                .map(|n| RateLimiter::keyed(quota(n))),
+            // The fifth failure in a row blocks the name: a burst of four, refilled at five a
+            // minute, is refused on the fifth.
+            per_name: RateLimiter::keyed(
+                Quota::per_minute(NonZeroU32::new(PER_NAME_PER_MINUTE).unwrap_or(NonZeroU32::MIN))
+                    .allow_burst(
+                        NonZeroU32::new(PER_NAME_PER_MINUTE - 1).unwrap_or(NonZeroU32::MIN),
+                    ),
+            ),
+            blocked_names: Mutex::new(HashMap::new()),
+            hashing: Semaphore::new(hashing_slots()),
+        }
     }
 
-    /// Counts an attempt at `name`, which must already be a valid staff name.
+    /// Counts an attempt from `client`; call before anything else is done for it.
+    pub fn admit_client(&self, client: IpAddr) -> Result<(), Refusal> {
+        match &self.per_client {
+            Some(limiter) => limiter.check_key(&client).map_err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `name` (a valid staff name) may be tried now: it may unless too many attempts
+    /// at it failed. Successful logins cost nothing, so a team logging in is never throttled.
     pub fn admit_name(&self, name: &str) -> Result<(), Refusal> {
-        self.per_name.check_key(&name.to_lowercase()).map_err(wait)
+        let blocked = self.blocked_names.lock().unwrap_or_else(|e| e.into_inner());
+        match blocked.get(&name.to_lowercase()) {
+            Some(until) if *until > Instant::now() => {
+                Err(Refusal::Throttled(*until - Instant::now()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed attempt at `name`; past the allowance the name is blocked until it
+    /// refills.
+    pub fn failed(&self, name: &str) {
+        let name = name.to_lowercase();
+        if let Err(Refusal::Throttled(wait)) = self.per_name.check_key(&name).map_err(wait) {
+            let mut blocked = self.blocked_names.lock().unwrap_or_else(|e| e.into_inner());
+            blocked.insert(name, Instant::now() + wait.max(Duration::from_secs(1)));
+        }
     }
 
     /// Checks `password` against `hash` (or against a dummy hash when the account does not
@@ -104,13 +145,20 @@ impl LoginGuard {
 
     /// Forgets clients and names that are back at a full allowance.
     pub fn forget_idle(&self) {
-        self.per_client.retain_recent();
+        if let Some(limiter) = &self.per_client {
+            limiter.retain_recent();
+        }
         self.per_name.retain_recent();
+        let now = Instant::now();
+        self.blocked_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, until| *until > now);
     }
 
     /// Clients and names remembered (for tests of the pruning).
     pub fn remembered(&self) -> usize {
-        self.per_client.len() + self.per_name.len()
+        self.per_client.as_ref().map_or(0, |l| l.len()) + self.per_name.len()
     }
 }
 
@@ -124,17 +172,23 @@ mod tests {
     fn clients_and_names_are_limited_separately() {
         let guard = LoginGuard::default();
         let client: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!((0..PER_CLIENT_PER_MINUTE).all(|_| guard.admit_client(client).is_ok()));
+        assert!((0..DEFAULT_PER_CLIENT_PER_MINUTE).all(|_| guard.admit_client(client).is_ok()));
         assert!(matches!(
             guard.admit_client(client),
             Err(Refusal::Throttled(_))
         ));
         assert!(guard.admit_client("192.0.2.2".parse().unwrap()).is_ok());
 
-        assert!((0..PER_NAME_PER_MINUTE).all(|_| guard.admit_name("ann").is_ok()));
+        // Only failures count against a name: a success never does, and the fifth failure
+        // blocks it.
+        assert!((0..PER_NAME_PER_MINUTE).all(|_| {
+            let admitted = guard.admit_name("ann").is_ok();
+            guard.failed("ann");
+            admitted
+        }));
         assert!(
-            guard.admit_name("ANN").is_err(),
-            "names are case-insensitive"
+            matches!(guard.admit_name("ANN"), Err(Refusal::Throttled(_))),
+            "after five failures a name waits, whatever its case"
         );
         assert!(guard.admit_name("bob").is_ok());
     }

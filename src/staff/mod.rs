@@ -204,7 +204,10 @@ pub async fn log_in(
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     match guard.verify(hash, password).await {
         Err(refusal) => return Ok(Login::Refused(refusal)),
-        Ok(false) => return Ok(Login::Wrong),
+        Ok(false) => {
+            guard.failed(&name);
+            return Ok(Login::Wrong);
+        }
         Ok(true) => {}
     }
     let Some(user) = user else {

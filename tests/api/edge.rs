@@ -21,7 +21,11 @@ async fn login(
 
 #[tokio::test]
 async fn a_login_flood_from_one_client_is_refused_per_client_as_a_page() {
-    let app = spawn_app_with(|s| s.trusted_proxy_hops = 1).await;
+    let app = spawn_app_with(|s| {
+        s.trusted_proxy_hops = 1;
+        s.login_attempts_per_minute = 10;
+    })
+    .await;
     let mut statuses = Vec::new();
     for i in 0..12 {
         // Random names: a throttle keyed by name alone never fires.
