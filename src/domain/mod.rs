@@ -15,7 +15,8 @@ pub use fields::{
     ScreenResolution, Summary, VersionLabel,
 };
 pub use form::{
-    Browser, Contact, Environment, RawForm, RawValue, SpamSignals, Submission, ValidationErrors,
+    Browser, Contact, Environment, RawForm, RawValue, SpamSignals, Submission, TEXT_FIELDS,
+    ValidationErrors,
 };
 pub use patch::{Labels, MAX_LABELS, TriagePatch};
 pub use terms::Terms;

@@ -8,24 +8,8 @@ use proptest::prelude::*;
 use super::{config, corpus_lines, text_input};
 use crate::domain::{Browser, ContactEmail, RawForm, RawValue, Submission, Terms};
 
-/// The text fields of the contract (and the widget's spam signals), as `domain::form` lists them.
-const FIELDS: &[&str] = &[
-    "kind",
-    "summary",
-    "message",
-    "rating",
-    "webapp_version",
-    "server_version",
-    "screen_resolution",
-    "url",
-    "terms_version",
-    "terms_accepted",
-    "button",
-    "contact_name",
-    "contact_email",
-    "website",
-    "form_ms",
-];
+/// The text fields of the contract (and the widget's spam signals): the parser's own list.
+const FIELDS: &[&str] = crate::domain::TEXT_FIELDS;
 
 /// Every code a field error may carry. A new code is a contract change: add it here too.
 const CODES: &[&str] = &[
