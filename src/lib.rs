@@ -15,6 +15,7 @@ mod fuzz;
 pub mod housekeeping;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod privacy;
 pub mod staff;
 pub mod store;
