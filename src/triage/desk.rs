@@ -11,12 +11,19 @@ use crate::domain::{FieldError, MAX_LABELS, TriagePatch, ValidationErrors};
 use crate::privacy::OpenedContact;
 use crate::staff::Staff;
 use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal};
+use crate::triage::similar;
 
 /// Likely duplicates listed with a submission.
 const DUPLICATES_SHOWN: u32 = 20;
+/// Near-duplicates by text listed after them, from the best ranked candidates.
+const SIMILAR_SHOWN: usize = 5;
+const SIMILAR_CANDIDATES: u32 = 20;
+/// Days before and after a submission in which near-duplicates are looked for.
+pub const SIMILAR_WINDOW_DAYS: i64 = 30;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
 const DUPLICATE_OF_RULE: &str = "must name another existing submission";
+const NOT_STAFF_RULE: &str = "must name a staff member";
 
 /// Why the desk did not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +41,22 @@ pub enum DeskError {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> DeskError {
+    refused(field, "invalid", message)
+}
+
+fn refused(field: &str, code: &'static str, message: impl Into<String>) -> DeskError {
     DeskError::Invalid(ValidationErrors(vec![FieldError::new(
-        field, "invalid", message,
+        field, code, message,
     )]))
+}
+
+/// The staff member `typed` names, as their account spells it (names match without case);
+/// `None` when no account has that name.
+pub async fn staff_named(state: &AppState, typed: &str) -> Result<Option<String>, StoreError> {
+    let names = state.store.staff_names().await?;
+    Ok(names
+        .into_iter()
+        .find(|n| n.eq_ignore_ascii_case(typed.trim())))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -56,7 +76,11 @@ pub struct Detail {
     pub attachments: Vec<AttachmentView>,
     pub contact: Option<OpenedContact>,
     pub notes: Vec<NoteView>,
+    /// The same words (same fingerprint), newest first, then similar text, best first.
     pub likely_duplicates: Vec<Uuid>,
+    /// Those of `likely_duplicates` found by similar text.
+    #[serde(skip)]
+    pub similar_text: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -140,7 +164,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
         }
     };
     let notes = state.store.notes(id).await?;
-    let likely_duplicates = match &row.fingerprint {
+    let mut likely_duplicates = match &row.fingerprint {
         Some(fp) => {
             state
                 .store
@@ -149,6 +173,8 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
         }
         None => Vec::new(),
     };
+    let similar_text = similar_text(state, &row, &likely_duplicates).await?;
+    likely_duplicates.extend(&similar_text);
     Ok(Detail {
         id: row.id,
         received_at: row.received_at,
@@ -199,13 +225,55 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
             })
             .collect(),
         likely_duplicates,
+        similar_text,
     })
+}
+
+/// Submissions worded like `row` (not identically: those are already in `identical`), received
+/// within [`SIMILAR_WINDOW_DAYS`] of it, best ranked first.
+async fn similar_text(
+    state: &AppState,
+    row: &SubmissionRow,
+    identical: &[Uuid],
+) -> Result<Vec<Uuid>, DeskError> {
+    let text = format!(
+        "{} {}",
+        row.summary.as_deref().unwrap_or_default(),
+        row.message
+    );
+    let terms = similar::distinctive_terms(&text);
+    if terms.len() < similar::MIN_SHARED {
+        return Ok(Vec::new());
+    }
+    let window = chrono::Duration::days(SIMILAR_WINDOW_DAYS);
+    let candidates = state
+        .store
+        .similar_text(
+            row.id,
+            &terms,
+            row.received_at - window,
+            row.received_at + window,
+            SIMILAR_CANDIDATES,
+        )
+        .await?;
+    Ok(candidates
+        .into_iter()
+        .filter(|c| !identical.contains(&c.id))
+        .filter(|c| {
+            let text = format!("{} {}", c.summary.as_deref().unwrap_or_default(), c.message);
+            similar::is_near_duplicate(&terms, &text)
+        })
+        .map(|c| c.id)
+        .take(SIMILAR_SHOWN)
+        .collect())
 }
 
 /// Applies a change to the submissions `ids` (repeats count once) in one transaction with
 /// one audit row each. All or nothing: when one of them does not exist the answer is
-/// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, or a
-/// label that would exceed the cap, is [`DeskError::Invalid`].
+/// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, a
+/// label that would exceed the cap, or an assignee who is no staff member (code `not_staff`;
+/// unassigning is always allowed) is [`DeskError::Invalid`]. An assignee is stored as their
+/// account spells the name.
 pub async fn apply(
     state: &AppState,
     staff: &Staff,
@@ -217,6 +285,14 @@ pub async fn apply(
     {
         return Err(invalid("duplicate_of", DUPLICATE_OF_RULE));
     }
+    let mut patch = patch.clone();
+    if let Some(Some(typed)) = &patch.assignee {
+        let Some(name) = staff_named(state, typed).await? else {
+            return Err(refused("assignee", "not_staff", NOT_STAFF_RULE));
+        };
+        patch.assignee = Some(Some(name));
+    }
+    let patch = &patch;
     let audit = AuditEntry {
         at: Utc::now(),
         actor: staff.actor(),

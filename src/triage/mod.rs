@@ -4,6 +4,7 @@
 //! Triage by staff: the [`desk`] service that the JSON API and the triage view share.
 
 pub mod desk;
+pub mod similar;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

@@ -30,7 +30,10 @@ const CACHE_ENTRIES: usize = 4096;
 /// are far shorter, and a huge header must not cost a regex pass over all of it.
 const MAX_AGENT_BYTES: usize = 512;
 
-/// Every brand the service stores; `Other` for everything else.
+/// The brand stored for an agent that is missing or names no canonical brand.
+pub const OTHER_BRAND: &str = "Other";
+
+/// Every brand the service stores; [`OTHER_BRAND`] for everything else.
 pub const CANONICAL_BRANDS: [&str; 12] = [
     "Chrome",
     "Firefox",
@@ -135,7 +138,7 @@ fn parse(ua: &str) -> Browser {
 
 fn other() -> Browser {
     Browser {
-        brand: "Other".to_owned(),
+        brand: OTHER_BRAND.to_owned(),
         version: None,
     }
 }

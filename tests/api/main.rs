@@ -31,6 +31,8 @@ mod process;
 mod raw_db;
 mod replicas;
 mod served;
+mod similar;
 mod statistics;
+mod triage_changes;
 mod triage_view;
 mod withdraw;
