@@ -105,6 +105,13 @@ pub struct Settings {
     pub create_first_admin: bool,
     /// The triage view's time zone: `UTC` or a fixed offset such as `+01:00`.
     pub team_time_zone: crate::domain::TeamTimeZone,
+    /// The address people reach the service at (`https://feedback.example.org`), for links in
+    /// e-mail; default: `http://{listen}`.
+    pub public_url: Option<String>,
+    /// The SMTP relay (`[smtp]`); e-mail is off while its `host` is unset.
+    pub smtp: crate::notify::mail::settings::SmtpSettings,
+    /// What e-mail is sent (`[mail]`): acknowledgements, languages, the digest hour.
+    pub mail: crate::notify::mail::settings::MailSettings,
 }
 
 impl Default for Settings {
@@ -151,6 +158,9 @@ impl Default for Settings {
             contact_retention_days: 0,
             create_first_admin: true,
             team_time_zone: crate::domain::TeamTimeZone::default(),
+            public_url: None,
+            smtp: Default::default(),
+            mail: Default::default(),
         }
     }
 }
@@ -181,10 +191,13 @@ impl Settings {
             anyhow::ensure!(path.exists(), "config file {} not found", path.display());
             figment = figment.merge(Toml::file(path));
         }
-        let env = Env::prefixed("FEEDBACKD_").filter(|key| {
-            // Variables of the test and benchmark harnesses share the prefix.
-            !key.as_str().starts_with("test_") && key.as_str() != "config"
-        });
+        let env = Env::prefixed("FEEDBACKD_")
+            .filter(|key| {
+                // Variables of the test and benchmark harnesses share the prefix.
+                !key.as_str().starts_with("test_") && key.as_str() != "config"
+            })
+            // `FEEDBACKD_SMTP__HOST` is `smtp.host`.
+            .split("__");
         Ok(figment.merge(env).extract()?)
     }
 
@@ -198,6 +211,14 @@ impl Settings {
         self.storage_url
             .clone()
             .unwrap_or_else(|| format!("file://{}", self.data_dir.join("blobs").display()))
+    }
+
+    /// The public base URL for links in e-mail, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// Trusted proxy hops, honouring the deprecated `trust_forwarded_for`.
