@@ -236,6 +236,7 @@ impl Modify for BearerAuth {
         super::internal::show,
         super::internal::update,
         super::internal::add_note,
+        super::internal::replies::add_reply,
         super::internal::attachment,
         super::internal::audit_log,
         super::internal::stats::stats,
@@ -245,6 +246,7 @@ impl Modify for BearerAuth {
     components(schemas(
         SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, FieldProblem, TermsBody, LimitsBody,
         TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
+        super::internal::replies::ReplyBody, crate::notify::replies::ReplyView,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -56,6 +56,8 @@ pub struct Detail {
     pub attachments: Vec<AttachmentView>,
     pub contact: Option<OpenedContact>,
     pub notes: Vec<NoteView>,
+    /// What staff e-mailed to the submitter about it, oldest first.
+    pub replies: Vec<crate::notify::replies::ReplyView>,
     pub likely_duplicates: Vec<Uuid>,
 }
 
@@ -140,6 +142,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
         }
     };
     let notes = state.store.notes(id).await?;
+    let replies = state.store.replies(id).await?;
     let likely_duplicates = match &row.fingerprint {
         Some(fp) => {
             state
@@ -198,6 +201,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
                 created_at: n.created_at,
             })
             .collect(),
+        replies: replies.into_iter().map(Into::into).collect(),
         likely_duplicates,
     })
 }
