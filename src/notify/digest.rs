@@ -41,20 +41,40 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn the_digest_is_due_at_the_hour_in_the_team_zone() {
         let utc = TeamTimeZone::default();
-        assert_eq!(due_at(at("2026-12-01T09:00:00Z"), utc, 8), at("2026-12-01T08:00:00Z"));
-        assert_eq!(due_at(at("2026-12-01T08:00:00Z"), utc, 8), at("2026-12-01T08:00:00Z"));
-        assert_eq!(due_at(at("2026-12-01T07:59:00Z"), utc, 8), at("2026-11-30T08:00:00Z"));
+        assert_eq!(
+            due_at(at("2026-12-01T09:00:00Z"), utc, 8),
+            at("2026-12-01T08:00:00Z")
+        );
+        assert_eq!(
+            due_at(at("2026-12-01T08:00:00Z"), utc, 8),
+            at("2026-12-01T08:00:00Z")
+        );
+        assert_eq!(
+            due_at(at("2026-12-01T07:59:00Z"), utc, 8),
+            at("2026-11-30T08:00:00Z")
+        );
         let cet = TeamTimeZone::parse("+01:00").unwrap();
-        assert_eq!(due_at(at("2026-12-01T07:30:00Z"), cet, 8), at("2026-12-01T07:00:00Z"));
-        assert_eq!(due_at(at("2026-12-01T06:30:00Z"), cet, 8), at("2026-11-30T07:00:00Z"));
+        assert_eq!(
+            due_at(at("2026-12-01T07:30:00Z"), cet, 8),
+            at("2026-12-01T07:00:00Z")
+        );
+        assert_eq!(
+            due_at(at("2026-12-01T06:30:00Z"), cet, 8),
+            at("2026-11-30T07:00:00Z")
+        );
         // Just after midnight UTC, but still the previous day in a zone behind it.
         let est = TeamTimeZone::parse("-05:00").unwrap();
-        assert_eq!(due_at(at("2026-12-01T02:00:00Z"), est, 8), at("2026-11-30T13:00:00Z"));
+        assert_eq!(
+            due_at(at("2026-12-01T02:00:00Z"), est, 8),
+            at("2026-11-30T13:00:00Z")
+        );
     }
 }

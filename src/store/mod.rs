@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use deadline::DeadlineStore;
-pub use mail::{MailStore, MailPreferences, ReplyOutcome, ReplyRow, SubscriptionMode};
+pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

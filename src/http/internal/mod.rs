@@ -4,8 +4,8 @@
 
 pub mod download;
 pub(super) mod privacy;
-pub mod replies;
 pub mod query;
+pub mod replies;
 pub mod stats;
 
 use axum::Router;
@@ -36,7 +36,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/internal/feedback/{id}/replies",
             post(replies::add_reply),
         )
-
         .route(
             "/api/v1/internal/feedback/{id}/attachments/{n}",
             get(attachment),

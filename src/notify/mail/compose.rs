@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::render::{kind_name, language, render};
 use super::{MailChannel, unavailable};
 use crate::notify::{DeliveryError, Message};
-use crate::store::mail::{SubscriptionMode, excerpt};
 use crate::store::SubmissionRow;
+use crate::store::mail::{SubscriptionMode, excerpt};
 
 /// Most submissions one digest lists (the rest are counted, with a link to the queue).
 const DIGEST_ITEMS: u32 = 50;
@@ -37,11 +37,19 @@ fn when(at: DateTime<Utc>, channel: &MailChannel) -> String {
         .to_string()
 }
 
-async fn submission(channel: &MailChannel, message: &Message) -> Result<Option<SubmissionRow>, DeliveryError> {
+async fn submission(
+    channel: &MailChannel,
+    message: &Message,
+) -> Result<Option<SubmissionRow>, DeliveryError> {
     let Some(id) = message.submission else {
         return Err(permanent("the message names no submission"));
     };
-    channel.state().store.submission(id).await.map_err(unavailable)
+    channel
+        .state()
+        .store
+        .submission(id)
+        .await
+        .map_err(unavailable)
 }
 
 /// The submitter's address, opened from the sealed contact now.
@@ -93,7 +101,10 @@ pub async fn reply(channel: &MailChannel, message: &Message) -> Result<(), Deliv
 }
 
 /// The acknowledgement: the reference and the withdrawal link.
-pub async fn acknowledgement(channel: &MailChannel, message: &Message) -> Result<(), DeliveryError> {
+pub async fn acknowledgement(
+    channel: &MailChannel,
+    message: &Message,
+) -> Result<(), DeliveryError> {
     let Some(row) = submission(channel, message).await? else {
         // Withdrawn before we wrote: there is nothing to acknowledge.
         return Ok(());
@@ -157,7 +168,10 @@ pub async fn staff(channel: &MailChannel, message: &Message) -> Result<(), Deliv
             refused += 1;
             continue;
         };
-        match channel.send(Mailbox::new(None, address), rendered.clone()).await {
+        match channel
+            .send(Mailbox::new(None, address), rendered.clone())
+            .await
+        {
             Ok(()) => {}
             Err(DeliveryError::Permanent(_)) => refused += 1,
             Err(retry) => return Err(retry),

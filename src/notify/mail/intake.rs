@@ -125,13 +125,17 @@ mod tests {
         assert_eq!(destinations(&messages), vec![staff.clone(), ack]);
         assert!(messages.iter().all(|m| m.submission == Some(submission.id)));
         assert!(
-            messages
-                .iter()
-                .all(|m| m.payload == serde_json::json!({})),
+            messages.iter().all(|m| m.payload == serde_json::json!({})),
             "no contact details in the outbox"
         );
-        assert_eq!(destinations(&intake_messages(&off, &row(contact(true)))), vec![staff.clone()]);
-        assert_eq!(destinations(&intake_messages(&on, &row(None))), vec![staff.clone()]);
+        assert_eq!(
+            destinations(&intake_messages(&off, &row(contact(true)))),
+            vec![staff.clone()]
+        );
+        assert_eq!(
+            destinations(&intake_messages(&on, &row(None))),
+            vec![staff.clone()]
+        );
         assert_eq!(
             destinations(&intake_messages(&on, &row(contact(false)))),
             vec![staff],

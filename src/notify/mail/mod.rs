@@ -53,9 +53,7 @@ fn transport(
         .port(smtp.port())
         .timeout(Some(Duration::from_secs(smtp.timeout_secs.max(1))));
     builder = match smtp.security {
-        SmtpSecurity::Starttls => {
-            builder.tls(Tls::Required(TlsParameters::new(host.to_owned())?))
-        }
+        SmtpSecurity::Starttls => builder.tls(Tls::Required(TlsParameters::new(host.to_owned())?)),
         SmtpSecurity::Tls => builder.tls(Tls::Wrapper(TlsParameters::new(host.to_owned())?)),
         SmtpSecurity::None => builder.tls(Tls::None),
     };

@@ -99,8 +99,15 @@ mod tests {
             )
             .unwrap();
             assert!(reply.subject.contains("REF-1"), "{lang}: {}", reply.subject);
-            assert!(reply.text.starts_with("Fixed <b>now</b>."), "{lang}");
-            assert!(reply.html.contains("Fixed &lt;b&gt;now&lt;/b&gt;."), "{lang}");
+            assert!(
+                reply.text.starts_with("Fixed <b>now</b>."),
+                "{lang}: {:?}",
+                reply.text
+            );
+            assert!(
+                reply.html.contains("Fixed &lt;b&gt;now") && !reply.html.contains("<b>"),
+                "{lang}"
+            );
             let ack = render(
                 &env,
                 "acknowledgement",
@@ -109,7 +116,7 @@ mod tests {
             .unwrap();
             assert!(ack.subject.contains("REF-2") && ack.text.contains("REF-2"));
             assert!(ack.text.contains("https://x/withdraw?id=1&token=2"));
-            assert!(ack.html.contains("https://x/withdraw?id=1&amp;token=2"));
+            assert!(ack.html.contains("id=1&amp;token=2"));
             let staff = render(
                 &env,
                 "staff",
@@ -119,7 +126,10 @@ mod tests {
                     subscriptions_url => "https://x/triage/subscriptions" },
             )
             .unwrap();
-            assert!(staff.subject.contains("Crash") && staff.text.contains("https://x/triage/feedback/1"));
+            assert!(
+                staff.subject.contains("Crash")
+                    && staff.text.contains("https://x/triage/feedback/1")
+            );
             let digest = render(
                 &env,
                 "digest",
@@ -131,12 +141,20 @@ mod tests {
             assert!(digest.subject.contains('3') && digest.text.contains("https://x/1"));
         }
         assert_ne!(
-            render(&env, "reply", &context! { lang => "de", reference => "R", body => "b" })
-                .unwrap()
-                .subject,
-            render(&env, "reply", &context! { lang => "en", reference => "R", body => "b" })
-                .unwrap()
-                .subject
+            render(
+                &env,
+                "reply",
+                &context! { lang => "de", reference => "R", body => "b" }
+            )
+            .unwrap()
+            .subject,
+            render(
+                &env,
+                "reply",
+                &context! { lang => "en", reference => "R", body => "b" }
+            )
+            .unwrap()
+            .subject
         );
     }
 

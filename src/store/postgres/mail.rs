@@ -36,19 +36,21 @@ impl MailStore for PostgresStore {
     ) -> Result<ReplyOutcome, StoreError> {
         let id = reply.submission_id;
         let mut tx = self.pool.begin().await?;
-        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM submissions WHERE id = $1 FOR SHARE")
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM submissions WHERE id = $1 FOR SHARE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if exists.is_none() {
             return Ok(ReplyOutcome::NotFound);
         }
         // The blind index is there exactly when an address was given.
-        let address: Option<Option<String>> =
-            sqlx::query_scalar("SELECT blind_index FROM contacts WHERE submission_id = $1 FOR SHARE")
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let address: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT blind_index FROM contacts WHERE submission_id = $1 FOR SHARE",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if address.flatten().is_none() {
             return Ok(ReplyOutcome::NoContact);
         }
@@ -76,10 +78,7 @@ impl MailStore for PostgresStore {
         .bind(submission)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(reply_from_row)
-            .collect::<Result<_, _>>()?)
+        Ok(rows.iter().map(reply_from_row).collect::<Result<_, _>>()?)
     }
 
     async fn reply(&self, id: Uuid) -> Result<Option<ReplyRow>, StoreError> {
@@ -136,12 +135,14 @@ impl MailStore for PostgresStore {
             if *mode == SubscriptionMode::Off {
                 continue;
             }
-            sqlx::query("INSERT INTO staff_subscriptions (user_name, kind, mode) VALUES ($1, $2, $3)")
-                .bind(user)
-                .bind(kind)
-                .bind(mode.as_str())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO staff_subscriptions (user_name, kind, mode) VALUES ($1, $2, $3)",
+            )
+            .bind(user)
+            .bind(kind)
+            .bind(mode.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -211,14 +212,13 @@ impl MailStore for PostgresStore {
     ) -> Result<(Vec<DigestItem>, i64), StoreError> {
         const MATCHING: &str = "FROM submissions WHERE kind = ANY($1) \
              AND received_at > $2 AND received_at <= $3 AND status <> 'spam'";
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) {MATCHING}"
-        )))
-        .bind(kinds)
-        .bind(since)
-        .bind(until)
-        .fetch_one(&self.pool)
-        .await?;
+        let total: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {MATCHING}")))
+                .bind(kinds)
+                .bind(since)
+                .bind(until)
+                .fetch_one(&self.pool)
+                .await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, received_at, kind, summary, message {MATCHING} \
              ORDER BY received_at, id LIMIT $4"

@@ -77,10 +77,7 @@ impl MailStore for SqliteStore {
         .bind(submission.to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(reply_from_row)
-            .collect::<Result<_, _>>()?)
+        Ok(rows.iter().map(reply_from_row).collect::<Result<_, _>>()?)
     }
 
     async fn reply(&self, id: Uuid) -> Result<Option<ReplyRow>, StoreError> {
@@ -213,14 +210,13 @@ impl MailStore for SqliteStore {
         let kinds = serde_json::to_string(kinds).expect("strings serialise");
         const MATCHING: &str = "FROM submissions WHERE kind IN (SELECT value FROM json_each(?)) \
              AND received_at > ? AND received_at <= ? AND status <> 'spam'";
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) {MATCHING}"
-        )))
-        .bind(&kinds)
-        .bind(since)
-        .bind(until)
-        .fetch_one(&self.pool)
-        .await?;
+        let total: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {MATCHING}")))
+                .bind(&kinds)
+                .bind(since)
+                .bind(until)
+                .fetch_one(&self.pool)
+                .await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, received_at, kind, summary, message {MATCHING} \
              ORDER BY received_at, id LIMIT ?"

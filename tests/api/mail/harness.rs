@@ -27,7 +27,9 @@ pub fn smtp_python() -> Option<String> {
         Ok(python) => Some(python),
         Err(_) if std::env::var("CI").is_ok() => panic!("{PYTHON_VAR} must be set in CI"),
         Err(_) => {
-            eprintln!("e-mail test NOT RUN: set {PYTHON_VAR} to a Python with aiosmtpd (see .ci/run)");
+            eprintln!(
+                "e-mail test NOT RUN: set {PYTHON_VAR} to a Python with aiosmtpd (see .ci/run)"
+            );
             None
         }
     }
@@ -210,7 +212,11 @@ async fn settle(app: &TestApp, id: i64, outcome: &Result<(), DeliveryError>) {
             let mut conn = $conn;
             match outcome {
                 Ok(()) => {
-                    sqlx::query(sql_done).bind(id).execute(&mut conn).await.unwrap();
+                    sqlx::query(sql_done)
+                        .bind(id)
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
                 }
                 Err(DeliveryError::Retry(text)) => {
                     sqlx::query(sql_failed)

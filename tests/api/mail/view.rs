@@ -49,16 +49,25 @@ fn csrf(html: &str) -> String {
 
 #[tokio::test]
 async fn the_reply_box_sends_with_the_csrf_token_and_lists_the_reply() {
-    let Some(smtp) = SmtpServer::start().await else { return };
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
     let app = app_with_mail(&smtp, |_| {}).await;
-    let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
     let cookie = session(&app, &client, "rita").await;
     let mut body = app.valid_json();
     body["contact_email"] = json!("someone@example.net");
     let id = app.submit(&body).await;
     let path = format!("/triage/feedback/{id}");
     let html = page(&client, &app, &cookie, &path).await;
-    assert!(html.contains(&format!("action=\"/triage/feedback/{id}/replies\"")) || html.contains("/replies\""), "a reply box");
+    assert!(
+        html.contains(&format!("action=\"/triage/feedback/{id}/replies\""))
+            || html.contains("/replies\""),
+        "a reply box"
+    );
     let forged = client
         .post(app.url(&format!("{path}/replies")))
         .header("cookie", &cookie)
@@ -94,15 +103,25 @@ async fn the_reply_box_sends_with_the_csrf_token_and_lists_the_reply() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 303);
-    assert!(refused.headers()["location"].to_str().unwrap().contains("error="));
+    assert!(
+        refused.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=")
+    );
     assert_eq!(count(&app, "replies").await, 1);
 }
 
 #[tokio::test]
 async fn each_staff_member_chooses_an_address_and_a_mode_per_kind() {
-    let Some(smtp) = SmtpServer::start().await else { return };
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
     let app = app_with_mail(&smtp, |_| {}).await;
-    let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
     let cookie = session(&app, &client, "sue").await;
     let html = page(&client, &app, &cookie, "/triage/subscriptions").await;
     assert!(html.contains("name=\"mode_bug\" value=\"off\"") && html.contains("checked"));
@@ -137,17 +156,36 @@ async fn each_staff_member_chooses_an_address_and_a_mode_per_kind() {
     assert_eq!(preferences.mode("feedback"), SubscriptionMode::Off);
     let html = page(&client, &app, &cookie, "/triage/subscriptions").await;
     assert!(html.contains("value=\"sue@team.example\""));
-    assert!(html.contains("name=\"mode_bug\" value=\"at_once\" aria-label=\"Bug report: At once\" checked"), "{html}");
+    assert!(
+        html.contains(
+            "name=\"mode_bug\" value=\"at_once\" aria-label=\"Bug report: At once\" checked"
+        ),
+        "{html}"
+    );
     // A bad address or mode changes nothing.
     for (field, value) in [("email", "not an address"), ("mode_bug", "hourly")] {
-        let mut form = vec![("csrf", token.clone()), ("email", "sue@team.example".to_owned())];
+        let mut form = vec![
+            ("csrf", token.clone()),
+            ("email", "sue@team.example".to_owned()),
+        ];
         form.retain(|(k, _)| *k != field);
         form.push((field, value.to_owned()));
         let refused = save(form).await;
-        assert!(refused.headers()["location"].to_str().unwrap().contains("error="));
-        assert_eq!(app.state.store.mail_preferences("sue").await.unwrap(), preferences);
+        assert!(
+            refused.headers()["location"]
+                .to_str()
+                .unwrap()
+                .contains("error=")
+        );
+        assert_eq!(
+            app.state.store.mail_preferences("sue").await.unwrap(),
+            preferences
+        );
     }
     let forged = save(vec![("csrf", "forged".into()), ("mode_bug", "off".into())]).await;
     assert_eq!(forged.status(), 403);
-    assert_eq!(app.state.store.mail_preferences("sue").await.unwrap(), preferences);
+    assert_eq!(
+        app.state.store.mail_preferences("sue").await.unwrap(),
+        preferences
+    );
 }
