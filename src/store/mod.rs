@@ -11,7 +11,9 @@ pub mod matching;
 mod model;
 mod postgres;
 mod sqlite;
+mod types;
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -189,7 +191,7 @@ pub trait StaffStore {
     async fn insert_staff(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         password_hash: &str,
     ) -> Result<(), StoreError>;
     async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
@@ -211,11 +213,11 @@ pub trait StaffStore {
     async fn insert_token(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         token_hash: &str,
     ) -> Result<(), StoreError>;
     /// The token's name and role, unless it is unknown or revoked.
-    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
     async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 }
