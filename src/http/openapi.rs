@@ -10,7 +10,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A submission sent as JSON (multipart takes the same fields, plus `attachment` files).
 #[derive(ToSchema)]

@@ -26,6 +26,9 @@ pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// How long an idempotency key's first response is kept and replayed.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error")]
