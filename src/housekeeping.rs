@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use crate::app::AppState;
-use crate::blobs::sweeper;
-use crate::http::IDEMPOTENCY_WINDOW_HOURS;
+use crate::attachments::sweeper;
 use crate::privacy::requests;
+use crate::state::AppState;
+use crate::store::IDEMPOTENCY_WINDOW_HOURS;
 
 /// The lease's name in the database.
 pub const LEASE: &str = "housekeeping";
@@ -98,7 +98,7 @@ async fn pass(state: &AppState) {
     if let Err(error) = pruned {
         tracing::warn!(error = ?error, "pruning idempotency keys failed");
     }
-    let digests = crate::notify::digest::queue_due(state, chrono::Utc::now()).await;
+    let digests = crate::notify::digest::queue_due(store, settings, chrono::Utc::now()).await;
     metrics.housekeeping_job("mail_digests", &digests);
     match digests {
         Ok(0) => {}

@@ -6,6 +6,7 @@
 pub mod fields;
 mod form;
 mod patch;
+pub mod redact;
 mod terms;
 mod triage;
 mod zone;

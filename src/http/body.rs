@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::memory::{BudgetSpent, MemoryBudget};
+use crate::admission::memory::{BudgetSpent, MemoryBudget};
 use crate::attachments::{
     self, AttachmentError, Budget, LimitReason, Limits, Staged, StoredAttachment,
 };

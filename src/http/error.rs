@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::admission::memory::BudgetSpent;
 use crate::domain::{FieldError, ValidationErrors};
 use crate::store::StoreError;
 
@@ -77,6 +78,12 @@ struct Problem<'a> {
     detail: String,
     code: &'static str,
     errors: Vec<FieldError>,
+}
+
+impl From<BudgetSpent> for ApiError {
+    fn from(_: BudgetSpent) -> Self {
+        Self::Overloaded
+    }
 }
 
 impl ApiError {

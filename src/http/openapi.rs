@@ -10,7 +10,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A submission sent as JSON (multipart takes the same fields, plus `attachment` files).
 #[derive(ToSchema)]
@@ -246,7 +246,7 @@ impl Modify for BearerAuth {
     components(schemas(
         SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, FieldProblem, TermsBody, LimitsBody,
         TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
-        super::internal::replies::ReplyBody, crate::notify::replies::ReplyView,
+        super::internal::replies::ReplyBody, crate::triage::desk::ReplyView,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -7,9 +7,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::mail::intake::mail_enabled;
-use crate::app::AppState;
+use super::{Destination, Event, NewMessage};
+use crate::config::Settings;
 use crate::domain::TeamTimeZone;
-use crate::store::StoreError;
+use crate::store::mail::OutboxEntry;
+use crate::store::{Store, StoreError};
 
 /// The latest digest time at or before `now`: today's `hour` in `zone`, or yesterday's.
 pub fn due_at(now: DateTime<Utc>, zone: TeamTimeZone, hour: u32) -> DateTime<Utc> {
@@ -23,17 +25,27 @@ pub fn due_at(now: DateTime<Utc>, zone: TeamTimeZone, hour: u32) -> DateTime<Utc
     }
 }
 
+/// One staff member's digest message for `(since, until]`.
+pub fn digest_message(user: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> OutboxEntry {
+    OutboxEntry::from(&NewMessage {
+        event: Event::Digest,
+        submission: None,
+        destination: Destination::StaffDigest(user.to_owned()),
+        payload: serde_json::json!({ "since": since, "until": until }),
+    })
+}
+
 /// Queues the digests due at `now`; how many. Nothing while e-mail is off.
-pub async fn queue_due(state: &AppState, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    if !mail_enabled(&state.settings) {
+pub async fn queue_due(
+    store: &dyn Store,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    if !mail_enabled(settings) {
         return Ok(0);
     }
-    let due = due_at(
-        now,
-        state.settings.team_time_zone,
-        state.settings.mail.digest_hour,
-    );
-    state.store.queue_digests(due, now).await
+    let due = due_at(now, settings.team_time_zone, settings.mail.digest_hour);
+    store.queue_digests(due, now, &digest_message).await
 }
 
 #[cfg(test)]

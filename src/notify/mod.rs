@@ -12,6 +12,7 @@
 pub mod digest;
 pub mod mail;
 pub mod replies;
+mod stored;
 
 use std::fmt;
 

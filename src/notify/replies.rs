@@ -4,16 +4,16 @@
 //! to. The address is never read here: the e-mail channel opens it at delivery.
 
 use chrono::Utc;
-use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::mail::intake::mail_enabled;
 use super::{Destination, Event, NewMessage};
-use crate::app::AppState;
+use crate::config::Settings;
 use crate::domain::{FieldError, ValidationErrors};
 use crate::staff::Staff;
-use crate::store::{AuditEntry, ReplyOutcome, ReplyRow, StoreError};
+use crate::store::mail::OutboxEntry;
+use crate::store::{AuditEntry, ReplyOutcome, ReplyRow, Store, StoreError};
 
 /// Longest reply, in characters: a short message about the feedback, not a newsletter.
 pub const MAX_REPLY_CHARS: usize = 5_000;
@@ -33,26 +33,6 @@ pub enum ReplyError {
     Invalid(ValidationErrors),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// A reply as staff see it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReplyView {
-    pub id: Uuid,
-    pub author: String,
-    pub body: String,
-    pub created_at: chrono::DateTime<Utc>,
-}
-
-impl From<ReplyRow> for ReplyView {
-    fn from(row: ReplyRow) -> Self {
-        Self {
-            id: row.id,
-            author: row.author,
-            body: row.body,
-            created_at: row.created_at,
-        }
-    }
 }
 
 /// The body, trimmed, if it is 1 to [`MAX_REPLY_CHARS`] characters.
@@ -75,13 +55,14 @@ pub fn parse_body(body: &str) -> Result<String, ValidationErrors> {
 
 /// Stores a reply by `staff` to the submitter of `id` and queues it for e-mail.
 pub async fn send(
-    state: &AppState,
+    store: &dyn Store,
+    settings: &Settings,
     staff: &Staff,
     id: Uuid,
     body: &str,
 ) -> Result<ReplyRow, ReplyError> {
     let body = parse_body(body).map_err(ReplyError::Invalid)?;
-    if !mail_enabled(&state.settings) {
+    if !mail_enabled(settings) {
         return Err(ReplyError::MailDisabled);
     }
     let reply = ReplyRow {
@@ -104,7 +85,10 @@ pub async fn send(
         submission_id: Some(id),
         detail: None,
     };
-    match state.store.insert_reply(&reply, &message, &audit).await? {
+    match store
+        .insert_reply(&reply, &OutboxEntry::from(&message), &audit)
+        .await?
+    {
         ReplyOutcome::Stored => Ok(reply),
         ReplyOutcome::NotFound => Err(ReplyError::NotFound),
         ReplyOutcome::NoContact => Err(ReplyError::NoContact),

@@ -7,7 +7,22 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{AuditEntry, StoreError};
-use crate::notify::NewMessage;
+
+/// A message to write to the outbox, as the store sees it: the columns of `outbox`. (The store
+/// sits below `notify`, whose `NewMessage` converts into this.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    /// `outbox.event`, e.g. `reply.created`.
+    pub event: String,
+    pub submission: Option<Uuid>,
+    /// `outbox.destination`, e.g. `submitter` or `digest:ana`.
+    pub destination: String,
+    /// Never contact details.
+    pub payload: serde_json::Value,
+}
+
+/// Makes the digest message of one staff member for the period `(since, until]`.
+pub type DigestMessage = dyn Fn(&str, DateTime<Utc>, DateTime<Utc>) -> OutboxEntry + Send + Sync;
 
 /// The kinds of submission, in the order pages list them.
 pub const KINDS: [&str; 3] = ["bug", "feature", "feedback"];
@@ -104,7 +119,7 @@ pub trait MailStore {
     async fn insert_reply(
         &self,
         reply: &ReplyRow,
-        message: &NewMessage,
+        message: &OutboxEntry,
         audit: &AuditEntry,
     ) -> Result<ReplyOutcome, StoreError>;
     /// The replies to a submission, oldest first.
@@ -125,13 +140,14 @@ pub trait MailStore {
         mode: SubscriptionMode,
     ) -> Result<Vec<(String, String)>, StoreError>;
     /// For each staff member with an address and a digest subscription whose last digest was
-    /// queued before `due`: queues a digest message covering `(last digest, now]` (the day
-    /// before `due` for a first one) and records `now` as the last digest, in one transaction.
-    /// Returns how many were queued.
+    /// queued before `due`: queues the digest message `message(user, since, now)` covering
+    /// `(last digest, now]` (since the day before `due` for a first one) and records `now` as
+    /// the last digest, in one transaction. Returns how many were queued.
     async fn queue_digests(
         &self,
         due: DateTime<Utc>,
         now: DateTime<Utc>,
+        message: &DigestMessage,
     ) -> Result<u64, StoreError>;
     /// Submissions of `kinds` received in `(since, until]`, not spam, oldest first, at most
     /// `limit`; and how many there are in all.
@@ -142,11 +158,6 @@ pub trait MailStore {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<(Vec<DigestItem>, i64), StoreError>;
-}
-
-/// The outbox payload of a digest: the period it covers.
-pub fn digest_payload(since: DateTime<Utc>, until: DateTime<Utc>) -> serde_json::Value {
-    serde_json::json!({ "since": since, "until": until })
 }
 
 /// The first `DIGEST_EXCERPT_CHARS` characters of a message.

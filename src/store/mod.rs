@@ -12,7 +12,9 @@ pub mod matching;
 mod model;
 mod postgres;
 mod sqlite;
+mod types;
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -25,6 +27,9 @@ pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionM
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// How long an idempotency key's first response is kept and replayed.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -191,7 +196,7 @@ pub trait StaffStore {
     async fn insert_staff(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         password_hash: &str,
     ) -> Result<(), StoreError>;
     async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
@@ -213,11 +218,11 @@ pub trait StaffStore {
     async fn insert_token(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         token_hash: &str,
     ) -> Result<(), StoreError>;
     /// The token's name and role, unless it is unknown or revoked.
-    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
     async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 }

@@ -8,12 +8,13 @@ use serde_json::Value;
 use utoipa::{IntoResponses, ToSchema};
 
 use super::{json_object, parse_id};
-use crate::app::AppState;
 use crate::domain::Role;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
 use crate::http::openapi::{InternalProblems, Invalid, MalformedBody, NotFound, Problem};
-use crate::notify::replies::{self, ReplyError, ReplyView};
+use crate::notify::replies::{self, ReplyError};
+use crate::state::AppState;
+use crate::triage::desk::ReplyView;
 
 /// A reply to the submitter.
 #[derive(ToSchema)]
@@ -74,6 +75,6 @@ pub async fn add_reply(
         }
         None => "",
     };
-    let reply = replies::send(&state, staff, id, text).await?;
+    let reply = replies::send(state.store.as_ref(), &state.settings, staff, id, text).await?;
     Ok((StatusCode::CREATED, Json(ReplyView::from(reply))).into_response())
 }

@@ -11,13 +11,13 @@ use super::pages::{FormFields, check_csrf, csrf_of, page, parse_id, staff_ctx};
 use super::queue::redirect_with;
 use super::submission::messages;
 use super::view_query::{Flash, ViewQuery};
-use crate::app::AppState;
 use crate::domain::ContactEmail;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
 use crate::notify::mail::intake::mail_enabled;
 use crate::notify::mail::render::kind_name;
 use crate::notify::replies::{self, ReplyError};
+use crate::state::AppState;
 use crate::store::mail::KINDS;
 use crate::store::{MailPreferences, SubscriptionMode};
 
@@ -34,7 +34,8 @@ pub async fn add_reply(
     let id = parse_id(&id)?;
     let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
     let refused = |message: &str| Ok(redirect_with(&here, "error", message));
-    match replies::send(&state, &staff, id, form.get("body").unwrap_or_default()).await {
+    let body = form.get("body").unwrap_or_default();
+    match replies::send(state.store.as_ref(), &state.settings, &staff, id, body).await {
         Ok(_) => Ok(redirect_with(
             &here,
             "notice",

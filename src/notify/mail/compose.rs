@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::render::{kind_name, language, render};
 use super::{MailChannel, unavailable};
+use crate::domain::Status;
 use crate::notify::{DeliveryError, Message};
 use crate::store::SubmissionRow;
 use crate::store::mail::{SubscriptionMode, excerpt};
@@ -32,7 +33,7 @@ fn title(summary: Option<&str>, message: &str) -> String {
 }
 
 fn when(at: DateTime<Utc>, channel: &MailChannel) -> String {
-    at.with_timezone(&channel.state().settings.team_time_zone.offset())
+    at.with_timezone(&channel.settings().team_time_zone.offset())
         .format("%Y-%m-%d %H:%M %:z")
         .to_string()
 }
@@ -44,12 +45,7 @@ async fn submission(
     let Some(id) = message.submission else {
         return Err(permanent("the message names no submission"));
     };
-    channel
-        .state()
-        .store
-        .submission(id)
-        .await
-        .map_err(unavailable)
+    channel.store().submission(id).await.map_err(unavailable)
 }
 
 /// The submitter's address, opened from the sealed contact now.
@@ -58,8 +54,7 @@ fn submitter(channel: &MailChannel, row: &SubmissionRow) -> Result<Mailbox, Deli
         return Err(permanent("contact details erased"));
     };
     let opened = channel
-        .state()
-        .vault
+        .vault()
         .open(row.id, &contact.sealed)
         .map_err(|_| permanent("the contact details cannot be opened with the configured key"))?;
     let Some(email) = opened.email else {
@@ -81,16 +76,10 @@ pub async fn reply(channel: &MailChannel, message: &Message) -> Result<(), Deliv
         return Err(permanent("the submission was removed"));
     };
     let to = submitter(channel, &row)?;
-    let Some(reply) = channel
-        .state()
-        .store
-        .reply(reply_id)
-        .await
-        .map_err(unavailable)?
-    else {
+    let Some(reply) = channel.store().reply(reply_id).await.map_err(unavailable)? else {
         return Err(permanent("the reply was removed"));
     };
-    let lang = language(&channel.state().settings.mail.language);
+    let lang = language(&channel.settings().mail.language);
     let rendered = render(
         channel.templates(),
         "reply",
@@ -110,14 +99,13 @@ pub async fn acknowledgement(
         return Ok(());
     };
     let to = submitter(channel, &row)?;
-    let state = channel.state();
     let withdraw_url = format!(
         "{}/withdraw?id={}&token={}",
-        state.settings.public_url(),
+        channel.settings().public_url(),
         row.id,
-        state.vault.withdraw_token(row.id)
+        channel.vault().withdraw_token(row.id)
     );
-    let lang = language(&state.settings.mail.language);
+    let lang = language(&channel.settings().mail.language);
     let rendered = render(
         channel.templates(),
         "acknowledgement",
@@ -134,17 +122,16 @@ pub async fn staff(channel: &MailChannel, message: &Message) -> Result<(), Deliv
     let Some(row) = submission(channel, message).await? else {
         return Ok(()); // withdrawn or erased meanwhile
     };
-    if row.status == "spam" {
+    if row.status == Status::Spam {
         return Ok(());
     }
-    let state = channel.state();
-    let recipients = state
-        .store
-        .subscribers(&row.kind, SubscriptionMode::AtOnce)
+    let recipients = channel
+        .store()
+        .subscribers(row.kind.as_str(), SubscriptionMode::AtOnce)
         .await
         .map_err(unavailable)?;
-    let base = state.settings.public_url();
-    let lang = language(&state.settings.mail.staff_language);
+    let base = channel.settings().public_url();
+    let lang = language(&channel.settings().mail.staff_language);
     let browser = match &row.browser_version {
         Some(version) => format!("{} {version}", row.browser_brand),
         None => row.browser_brand.clone(),
@@ -153,7 +140,7 @@ pub async fn staff(channel: &MailChannel, message: &Message) -> Result<(), Deliv
         channel.templates(),
         "staff",
         &context! {
-            lang, kind => row.kind, kind_name => kind_name(&row.kind, lang),
+            lang, kind => row.kind.as_str(), kind_name => kind_name(row.kind.as_str(), lang),
             title => title(row.summary.as_deref(), &row.message), text => excerpt(&row.message),
             webapp_version => row.webapp_version, browser,
             received_at => when(row.received_at, channel),
@@ -203,9 +190,8 @@ pub async fn digest(
             .ok_or_else(|| permanent("the digest names no period"))
     };
     let (since, until) = (period("since")?, period("until")?);
-    let state = channel.state();
-    let preferences = state
-        .store
+    let preferences = channel
+        .store()
         .mail_preferences(user)
         .await
         .map_err(unavailable)?;
@@ -213,16 +199,16 @@ pub async fn digest(
     let Some(email) = preferences.email.filter(|_| !kinds.is_empty()) else {
         return Ok(());
     };
-    let (items, total) = state
-        .store
+    let (items, total) = channel
+        .store()
         .digest_items(&kinds, since, until, DIGEST_ITEMS)
         .await
         .map_err(unavailable)?;
     if total == 0 {
         return Ok(());
     }
-    let base = state.settings.public_url();
-    let lang = language(&state.settings.mail.staff_language);
+    let base = channel.settings().public_url();
+    let lang = language(&channel.settings().mail.staff_language);
     let listed: Vec<_> = items
         .iter()
         .map(|item| {

@@ -52,14 +52,15 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::{Kind, Status};
     use crate::store::{ContactRow, TermsRecord};
 
     fn row(contact: Option<ContactRow>) -> SubmissionRow {
         SubmissionRow {
             id: Uuid::now_v7(),
             received_at: Utc::now(),
-            kind: "bug".into(),
-            status: "new".into(),
+            kind: Kind::Bug,
+            status: Status::New,
             summary: None,
             message: "It broke".into(),
             rating: None,

@@ -13,6 +13,7 @@ pub mod intake;
 pub mod render;
 pub mod settings;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,18 +24,21 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
 use super::{Channel, DeliveryError, Destination, Event, Message};
-use crate::app::AppState;
-use crate::store::StoreError;
+use crate::config::Settings;
+use crate::privacy::ContactVault;
+use crate::store::{Store, StoreError};
 pub use intake::intake_messages;
 use render::Rendered;
 use settings::{SmtpSecurity, SmtpSettings};
 
-/// The SMTP channel: a connection pool to the relay, the sender, and the service's state (the
-/// database, the contact keys, the settings).
+/// The SMTP channel: a connection pool to the relay, the sender, and what building a message
+/// needs (the database, the contact keys, the settings).
 pub struct MailChannel {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    state: AppState,
+    settings: Settings,
+    store: Arc<dyn Store>,
+    vault: ContactVault,
     templates: minijinja::Environment<'static>,
 }
 
@@ -67,9 +71,14 @@ fn transport(
 }
 
 impl MailChannel {
-    /// The channel, or `None` while `smtp.host` is unset (e-mail off).
-    pub fn new(state: AppState) -> anyhow::Result<Option<Self>> {
-        let smtp = &state.settings.smtp;
+    /// The channel, or `None` while `smtp.host` is unset (e-mail off). `vault` opens the
+    /// submitters' addresses: `ContactVault::new(&app::contact_keys(&settings)?)`.
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        vault: ContactVault,
+    ) -> anyhow::Result<Option<Self>> {
+        let smtp = &settings.smtp;
         let Some(host) = smtp.host.as_deref().filter(|h| !h.trim().is_empty()) else {
             return Ok(None);
         };
@@ -83,12 +92,22 @@ impl MailChannel {
             transport: transport(smtp, host)?,
             from,
             templates: render::templates(),
-            state,
+            settings,
+            store,
+            vault,
         }))
     }
 
-    pub(crate) fn state(&self) -> &AppState {
-        &self.state
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn vault(&self) -> &ContactVault {
+        &self.vault
     }
 
     pub(crate) fn templates(&self) -> &minijinja::Environment<'static> {

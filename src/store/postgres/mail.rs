@@ -9,10 +9,9 @@ use uuid::Uuid;
 use super::PostgresStore;
 use super::outbox::insert_outbox_messages;
 use super::triage::insert_audit_row;
-use crate::notify::{Destination, Event, NewMessage};
 use crate::store::mail::{
-    DigestItem, MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode,
-    digest_payload, excerpt,
+    DigestItem, DigestMessage, MailPreferences, MailStore, OutboxEntry, ReplyOutcome, ReplyRow,
+    SubscriptionMode, excerpt,
 };
 use crate::store::{AuditEntry, StoreError};
 
@@ -31,7 +30,7 @@ impl MailStore for PostgresStore {
     async fn insert_reply(
         &self,
         reply: &ReplyRow,
-        message: &NewMessage,
+        message: &OutboxEntry,
         audit: &AuditEntry,
     ) -> Result<ReplyOutcome, StoreError> {
         let id = reply.submission_id;
@@ -169,6 +168,7 @@ impl MailStore for PostgresStore {
         &self,
         due: DateTime<Utc>,
         now: DateTime<Utc>,
+        message: &DigestMessage,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let users: Vec<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
@@ -185,13 +185,7 @@ impl MailStore for PostgresStore {
                 continue;
             }
             let since = last.unwrap_or(due - Duration::days(1));
-            let message = NewMessage {
-                event: Event::Digest,
-                submission: None,
-                destination: Destination::StaffDigest(user.clone()),
-                payload: digest_payload(since, now),
-            };
-            insert_outbox_messages(&mut tx, &[message]).await?;
+            insert_outbox_messages(&mut tx, &[message(&user, since, now)]).await?;
             sqlx::query("UPDATE staff_users SET last_digest_at = $1 WHERE name = $2")
                 .bind(now)
                 .bind(&user)
@@ -260,7 +254,7 @@ pub(super) async fn redact_replies(
             .await?;
     let mut changed = 0;
     for (id, body) in replies {
-        if let Some(body) = crate::privacy::redact::redact(&body, terms) {
+        if let Some(body) = crate::domain::redact::redact(&body, terms) {
             sqlx::query("UPDATE replies SET body = $1 WHERE id = $2")
                 .bind(body)
                 .bind(id)

@@ -10,10 +10,9 @@ use super::SqliteStore;
 use super::intake::uuid_column;
 use super::outbox::insert_outbox_messages;
 use super::triage::insert_audit_row;
-use crate::notify::{Destination, Event, NewMessage};
 use crate::store::mail::{
-    DigestItem, MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode,
-    digest_payload, excerpt,
+    DigestItem, DigestMessage, MailPreferences, MailStore, OutboxEntry, ReplyOutcome, ReplyRow,
+    SubscriptionMode, excerpt,
 };
 use crate::store::{AuditEntry, StoreError};
 
@@ -32,7 +31,7 @@ impl MailStore for SqliteStore {
     async fn insert_reply(
         &self,
         reply: &ReplyRow,
-        message: &NewMessage,
+        message: &OutboxEntry,
         audit: &AuditEntry,
     ) -> Result<ReplyOutcome, StoreError> {
         let id = reply.submission_id.to_string();
@@ -166,6 +165,7 @@ impl MailStore for SqliteStore {
         &self,
         due: DateTime<Utc>,
         now: DateTime<Utc>,
+        message: &DigestMessage,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let users: Vec<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
@@ -182,13 +182,7 @@ impl MailStore for SqliteStore {
                 continue;
             }
             let since = last.unwrap_or(due - Duration::days(1));
-            let message = NewMessage {
-                event: Event::Digest,
-                submission: None,
-                destination: Destination::StaffDigest(user.clone()),
-                payload: digest_payload(since, now),
-            };
-            insert_outbox_messages(&mut tx, &[message]).await?;
+            insert_outbox_messages(&mut tx, &[message(&user, since, now)]).await?;
             sqlx::query("UPDATE staff_users SET last_digest_at = ? WHERE name = ?")
                 .bind(now)
                 .bind(&user)
@@ -259,7 +253,7 @@ pub(super) async fn redact_replies(
     .await?;
     let mut changed = 0;
     for (id, body) in replies {
-        if let Some(body) = crate::privacy::redact::redact(&body, terms) {
+        if let Some(body) = crate::domain::redact::redact(&body, terms) {
             sqlx::query("UPDATE replies SET body = ? WHERE id = ?")
                 .bind(body)
                 .bind(id)

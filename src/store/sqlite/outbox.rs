@@ -4,12 +4,12 @@
 use chrono::Utc;
 use sqlx::SqliteConnection;
 
-use crate::notify::NewMessage;
+use crate::store::mail::OutboxEntry;
 
 /// Inserts `messages` as pending, due now, on the caller's transaction.
 pub(crate) async fn insert_outbox_messages(
     tx: &mut SqliteConnection,
-    messages: &[NewMessage],
+    messages: &[OutboxEntry],
 ) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     for message in messages {
@@ -17,9 +17,9 @@ pub(crate) async fn insert_outbox_messages(
             "INSERT INTO outbox (event, submission_id, destination, payload, next_attempt_at, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
         )
-        .bind(message.event.as_str())
+        .bind(&message.event)
         .bind(message.submission.map(|id| id.to_string()))
-        .bind(message.destination.to_column())
+        .bind(&message.destination)
         .bind(message.payload.to_string())
         .bind(now)
         .bind(now)

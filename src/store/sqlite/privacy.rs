@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::triage::insert_audit_row;
-use crate::privacy::redact::redact;
+use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };

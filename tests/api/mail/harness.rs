@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use feedbackd::notify::mail::MailChannel;
 use feedbackd::notify::{Channel, DeliveryError, Destination, Event, Message};
+use feedbackd::privacy::ContactVault;
 use serde_json::Value;
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -131,13 +132,15 @@ impl Drop for SmtpServer {
     }
 }
 
-/// The service with e-mail through `smtp` (plain SMTP on loopback), and further settings.
+/// The service with e-mail through `smtp` (plain SMTP on loopback), and further settings;
+/// returned once its first housekeeping pass is over, so that the digests that pass queues
+/// (at start) are not mistaken for the test's.
 pub async fn app_with_mail(
     smtp: &SmtpServer,
     configure: impl FnOnce(&mut feedbackd::Settings),
 ) -> TestApp {
     let port = smtp.port;
-    spawn_app_with(move |settings| {
+    let app = spawn_app_with(move |settings| {
         settings.smtp.host = Some("127.0.0.1".into());
         settings.smtp.port = Some(port);
         settings.smtp.security = feedbackd::notify::mail::settings::SmtpSecurity::None;
@@ -146,12 +149,23 @@ pub async fn app_with_mail(
         settings.public_url = Some("https://feedback.example.org/".into());
         configure(settings);
     })
-    .await
+    .await;
+    let started = Instant::now();
+    while app.state.metrics.housekeeping_last_pass.get() == 0.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no housekeeping pass"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app
 }
 
 /// The e-mail channel of `app`.
 pub fn channel(app: &TestApp) -> MailChannel {
-    MailChannel::new(app.state.clone())
+    let settings = app.state.settings.clone();
+    let vault = ContactVault::new(&feedbackd::app::contact_keys(&settings).unwrap());
+    MailChannel::new(settings, app.state.store.clone(), vault)
         .unwrap()
         .expect("mail is configured")
 }
@@ -173,7 +187,7 @@ fn message((id, event, submission, destination, payload, attempts): OutboxRow) -
     }
 }
 
-/// Runs `sql` with the binds on the app's database (SQLite file or PostgreSQL).
+/// The app's database (SQLite file or PostgreSQL).
 async fn database_url(app: &TestApp) -> String {
     app.state.settings.database_url()
 }
@@ -271,6 +285,7 @@ pub async fn drain(
 pub async fn queue_intake_messages(app: &TestApp, id: uuid::Uuid) {
     let row = app.state.store.submission(id).await.unwrap().unwrap();
     let messages = feedbackd::notify::mail::intake_messages(&app.state.settings, &row);
+    // Written as intake will write them (`notify::stored`): these are the outbox's columns.
     let url = database_url(app).await;
     for m in messages {
         let now = chrono::Utc::now();

@@ -66,6 +66,14 @@ pub(super) async fn subscriber(
     );
 }
 
+/// Queues the digests due at `now`, as the housekeeping pass does.
+pub(super) async fn digest(
+    app: &TestApp,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, feedbackd::store::StoreError> {
+    feedbackd::notify::digest::queue_due(app.state.store.as_ref(), &app.state.settings, now).await
+}
+
 pub(super) fn holds_no_contact(message: &Value) {
     let raw = message["raw"].as_str().unwrap().to_lowercase();
     for personal in [ADDRESS, NAME, "anabel", "examplestein"] {
