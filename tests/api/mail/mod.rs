@@ -1,6 +1,7 @@
 //! E-mail against a real SMTP server (aiosmtpd, see `harness`): replies to the submitter, the
 //! staff notification and digest, the acknowledgement, and delivery failures.
 
+mod cli;
 mod delivery;
 mod harness;
 mod notifications;
