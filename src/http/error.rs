@@ -69,9 +69,11 @@ const STORAGE_RETRY_AFTER_SECS: u64 = 5;
 /// Seconds a client is asked to wait when the intake memory budget is spent.
 const OVERLOADED_RETRY_AFTER_SECS: u64 = 2;
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details, with a stable `code` and every failing field.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
     #[serde(rename = "type")]
+    #[schema(rename = "type")]
     kind: String,
     title: &'a str,
     status: u16,
