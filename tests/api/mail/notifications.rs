@@ -74,6 +74,23 @@ async fn staff_subscribed_at_once_hear_of_their_kinds_only_without_contact_detai
     );
     assert!(text.contains("6.4.2") && text.contains("Firefox"), "{text}");
     holds_no_contact(mail);
+
+    // Filed as spam before the message went out: nobody is told.
+    let spam = app.submit(&bug).await;
+    queue_intake_messages(&app, spam).await;
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/v1/internal/feedback/{spam}")))
+        .bearer_auth(app.token(feedbackd::domain::Role::Triager).await)
+        .json(&serde_json::json!({ "status": "spam" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let outcomes = drain(&app, &channel(&app)).await;
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].1, Ok(()));
+    assert_eq!(smtp.messages().len(), 1, "no mail about spam");
 }
 
 #[tokio::test]
