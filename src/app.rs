@@ -102,6 +102,7 @@ impl Services {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::notify::mail::settings::check(&settings.smtp, &settings.mail)?;
         // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
         tokio::task::spawn_blocking(useragent::warm_up).await?;
         let Services {

@@ -7,6 +7,7 @@
 //! keep up. The same behaviour is tested on both backends by the API suite.
 
 mod deadline;
+pub mod mail;
 pub mod matching;
 mod model;
 mod postgres;
@@ -22,6 +23,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use deadline::DeadlineStore;
+pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -298,6 +300,7 @@ pub trait Store:
     + PersonalQueueStore
     + StaffStore
     + PrivacyStore
+    + MailStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -311,6 +314,7 @@ impl<T> Store for T where
         + PersonalQueueStore
         + StaffStore
         + PrivacyStore
+        + MailStore
         + Send
         + Sync
         + std::fmt::Debug

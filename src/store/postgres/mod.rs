@@ -3,6 +3,8 @@
 //! PostgreSQL's advisory lock, so replicas starting together migrate once.
 
 mod intake;
+mod mail;
+mod outbox;
 mod privacy;
 mod staff;
 mod stats;
