@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,51 +11,20 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::attachments::Limits;
+use crate::admission::client::ClientKeyer;
+use crate::admission::memory::MemoryBudget;
+use crate::admission::rate_limit::ClientRateLimiter;
 use crate::blobs::{Blobs, StorageOptions};
 use crate::config::Settings;
-use crate::domain::Terms;
 use crate::housekeeping;
 use crate::http;
-use crate::http::client::ClientKeyer;
-use crate::http::rate_limit::ClientRateLimiter;
 use crate::metrics::Metrics;
 use crate::privacy::{ContactKeys, ContactVault, files};
 use crate::staff::LoginGuard;
+use crate::state::{App, AppState};
 use crate::store::{self, Store};
+use crate::triage::StatusCounts;
 use crate::useragent;
-
-/// Everything a request handler may use.
-#[derive(Debug)]
-pub struct App {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub blobs: Blobs,
-    pub terms: Terms,
-    pub vault: ContactVault,
-    pub limits: Limits,
-    pub rate_limiter: Option<ClientRateLimiter>,
-    /// Who a request comes from, for per-client limits.
-    pub client_keyer: ClientKeyer,
-    pub metrics: Metrics,
-    pub templates: minijinja::Environment<'static>,
-    pub login_guard: LoginGuard,
-    /// Memory for request bodies in flight, shared by all requests.
-    pub memory: http::memory::MemoryBudget,
-    pub status_counts: http::StatusCounts,
-}
-
-/// The shared state of the routers: one `App` behind an `Arc`.
-#[derive(Debug, Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 pub struct Application {
     public: TcpListener,
@@ -134,6 +102,7 @@ impl Services {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::notify::mail::settings::check(&settings.smtp, &settings.mail)?;
         // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
         tokio::task::spawn_blocking(useragent::warm_up).await?;
         let Services {
@@ -158,8 +127,8 @@ impl Application {
             metrics: Metrics::new(),
             templates: http::templates(),
             login_guard: LoginGuard::new(settings.login_attempts_per_minute),
-            memory: http::memory::MemoryBudget::new(settings.intake_memory_budget_bytes),
-            status_counts: http::StatusCounts::default(),
+            memory: MemoryBudget::new(settings.intake_memory_budget_bytes),
+            status_counts: StatusCounts::default(),
             store,
             blobs,
             vault,

@@ -9,6 +9,11 @@
 //! This file is the contract between the outbox and the channels: what a message is, where it
 //! goes, and how a channel says that delivery failed.
 
+pub mod digest;
+pub mod mail;
+pub mod replies;
+mod stored;
+
 use std::fmt;
 
 use async_trait::async_trait;

@@ -9,6 +9,7 @@
 //! for that one the outcome is unknown, which is why intake leaves a timed-out submission's
 //! objects to the orphan sweeper instead of deleting what a row may reference.
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,14 +122,14 @@ with_deadlines! {
 with_deadlines! {
     impl StaffStore {
         bounded fn count_staff(&self) -> Result<i64, StoreError>;
-        bounded fn insert_staff(&self, name: &str, role: &str, password_hash: &str) -> Result<(), StoreError>;
+        bounded fn insert_staff(&self, name: &str, role: Role, password_hash: &str) -> Result<(), StoreError>;
         bounded fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
         bounded fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError>;
         bounded fn insert_session(&self, token_hash: &str, user_name: &str, csrf_token: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
         bounded fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>, StoreError>;
         bounded fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-        bounded fn insert_token(&self, name: &str, role: &str, token_hash: &str) -> Result<(), StoreError>;
-        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+        bounded fn insert_token(&self, name: &str, role: Role, token_hash: &str) -> Result<(), StoreError>;
+        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
         bounded fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
         bounded fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     }
@@ -149,5 +150,18 @@ with_deadlines! {
         bounded fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
         bounded fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
         unbounded fn scrub_erased(&self) -> Result<(), StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl MailStore {
+        bounded fn insert_reply(&self, reply: &mail::ReplyRow, message: &mail::OutboxEntry, audit: &AuditEntry) -> Result<mail::ReplyOutcome, StoreError>;
+        bounded fn replies(&self, submission: Uuid) -> Result<Vec<mail::ReplyRow>, StoreError>;
+        bounded fn reply(&self, id: Uuid) -> Result<Option<mail::ReplyRow>, StoreError>;
+        bounded fn mail_preferences(&self, user: &str) -> Result<mail::MailPreferences, StoreError>;
+        bounded fn set_mail_preferences(&self, user: &str, preferences: &mail::MailPreferences) -> Result<bool, StoreError>;
+        bounded fn subscribers(&self, kind: &str, mode: mail::SubscriptionMode) -> Result<Vec<(String, String)>, StoreError>;
+        bounded fn queue_digests(&self, due: DateTime<Utc>, now: DateTime<Utc>, message: &mail::DigestMessage) -> Result<u64, StoreError>;
+        bounded fn digest_items(&self, kinds: &[String], since: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<(Vec<mail::DigestItem>, i64), StoreError>;
     }
 }

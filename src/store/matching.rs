@@ -2,7 +2,7 @@
 //! a browser matches its brand family by whole words (`safari` finds `Safari` and
 //! `Mobile Safari`), a version matches itself and its patch releases (`7.1` finds `7.1.3`).
 
-use crate::useragent::{CANONICAL_BRANDS, OTHER_BRAND};
+use crate::domain::{CANONICAL_BRANDS, OTHER_BRAND};
 
 /// `value` with the `LIKE` wildcards escaped (escape character `\`).
 fn escaped(value: &str) -> String {

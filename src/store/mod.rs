@@ -7,12 +7,15 @@
 //! keep up. The same behaviour is tested on both backends by the API suite.
 
 mod deadline;
+pub mod mail;
 pub mod matching;
 mod model;
 mod postgres;
 mod shared;
 mod sqlite;
+mod types;
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -21,9 +24,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use deadline::DeadlineStore;
+pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// How long an idempotency key's first response is kept and replayed.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -207,7 +214,7 @@ pub trait StaffStore {
     async fn insert_staff(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         password_hash: &str,
     ) -> Result<(), StoreError>;
     async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
@@ -229,11 +236,11 @@ pub trait StaffStore {
     async fn insert_token(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         token_hash: &str,
     ) -> Result<(), StoreError>;
     /// The token's name and role, unless it is unknown or revoked.
-    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
     async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 }
@@ -312,6 +319,7 @@ pub trait Store:
     + PersonalQueueStore
     + StaffStore
     + PrivacyStore
+    + MailStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -326,6 +334,7 @@ impl<T> Store for T where
         + PersonalQueueStore
         + StaffStore
         + PrivacyStore
+        + MailStore
         + Send
         + Sync
         + std::fmt::Debug

@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::domain::{FieldError, MAX_LABELS, TriagePatch, ValidationErrors};
-use crate::privacy::OpenedContact;
+use super::StatusCounts;
+use crate::domain::{FieldError, Kind, MAX_LABELS, Status, TriagePatch, ValidationErrors};
+use crate::privacy::{ContactVault, OpenedContact};
 use crate::staff::Staff;
-use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal};
+use crate::store::{
+    AuditEntry, NoteRow, ReplyRow, Store, StoreError, SubmissionRow, TriageRefusal,
+};
 use crate::triage::similar;
 
 /// Likely duplicates listed with a submission.
@@ -24,6 +26,15 @@ pub const SIMILAR_WINDOW_DAYS: i64 = 30;
 pub const MAX_NOTE_CHARS: usize = 10_000;
 const DUPLICATE_OF_RULE: &str = "must name another existing submission";
 const NOT_STAFF_RULE: &str = "must name a staff member";
+
+/// What the desk works with: the store, the keys that open contact details, and the cache of
+/// counts that a change makes stale. Borrowed from the application state for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Desk<'a> {
+    pub store: &'a dyn Store,
+    pub vault: &'a ContactVault,
+    pub status_counts: &'a StatusCounts,
+}
 
 /// Why the desk did not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +63,8 @@ fn refused(field: &str, code: &'static str, message: impl Into<String>) -> DeskE
 
 /// The staff member `typed` names, as their account spells it (names match without case);
 /// `None` when no account has that name.
-pub async fn staff_named(state: &AppState, typed: &str) -> Result<Option<String>, StoreError> {
-    let names = state.store.staff_names().await?;
+pub async fn staff_named(desk: &Desk<'_>, typed: &str) -> Result<Option<String>, StoreError> {
+    let names = desk.store.staff_names().await?;
     Ok(names
         .into_iter()
         .find(|n| n.eq_ignore_ascii_case(typed.trim())))
@@ -63,8 +74,8 @@ pub async fn staff_named(state: &AppState, typed: &str) -> Result<Option<String>
 pub struct Detail {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,
@@ -76,6 +87,8 @@ pub struct Detail {
     pub attachments: Vec<AttachmentView>,
     pub contact: Option<OpenedContact>,
     pub notes: Vec<NoteView>,
+    /// What staff e-mailed to the submitter about it, oldest first.
+    pub replies: Vec<ReplyView>,
     /// The same words (same fingerprint), newest first, then similar text, best first.
     pub likely_duplicates: Vec<Uuid>,
     /// Those of `likely_duplicates` found by similar text.
@@ -117,6 +130,26 @@ pub struct AttachmentView {
     pub is_image: bool,
 }
 
+/// A reply e-mailed to the submitter, as staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReplyView {
+    pub id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ReplyRow> for ReplyView {
+    fn from(row: ReplyRow) -> Self {
+        Self {
+            id: row.id,
+            author: row.author,
+            body: row.body,
+            created_at: row.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub author: String,
@@ -125,7 +158,7 @@ pub struct NoteView {
 }
 
 pub async fn audit(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     action: &str,
     submission: Option<Uuid>,
@@ -138,22 +171,22 @@ pub async fn audit(
         submission_id: submission,
         detail,
     };
-    Ok(state.store.insert_audit(&entry).await?)
+    Ok(desk.store.insert_audit(&entry).await?)
 }
 
 /// The stored submission, or [`DeskError::NotFound`].
-pub async fn submission(state: &AppState, id: Uuid) -> Result<SubmissionRow, DeskError> {
-    state.store.submission(id).await?.ok_or(DeskError::NotFound)
+pub async fn submission(desk: &Desk<'_>, id: Uuid) -> Result<SubmissionRow, DeskError> {
+    desk.store.submission(id).await?.ok_or(DeskError::NotFound)
 }
 
 /// Loads a submission for a staff member, opening (and auditing) its contact details.
-pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
-    let row = submission(state, id).await?;
+pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
+    let row = submission(desk, id).await?;
     let contact = match &row.contact {
         None => None,
         Some(sealed) => {
-            audit(state, staff, "view_contact", Some(id), None).await?;
-            match state.vault.open(id, &sealed.sealed) {
+            audit(desk, staff, "view_contact", Some(id), None).await?;
+            match desk.vault.open(id, &sealed.sealed) {
                 Ok(opened) => Some(opened),
                 Err(error) => {
                     // Sealed with another key (a lost or rotated key): the rest is still shown.
@@ -163,17 +196,17 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
             }
         }
     };
-    let notes = state.store.notes(id).await?;
+    let notes = desk.store.notes(id).await?;
+    let replies = desk.store.replies(id).await?;
     let mut likely_duplicates = match &row.fingerprint {
         Some(fp) => {
-            state
-                .store
+            desk.store
                 .likely_duplicates(id, fp, DUPLICATES_SHOWN)
                 .await?
         }
         None => Vec::new(),
     };
-    let similar_text = similar_text(state, &row, &likely_duplicates).await?;
+    let similar_text = similar_text(desk, &row, &likely_duplicates).await?;
     likely_duplicates.extend(&similar_text);
     Ok(Detail {
         id: row.id,
@@ -224,6 +257,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
                 created_at: n.created_at,
             })
             .collect(),
+        replies: replies.into_iter().map(Into::into).collect(),
         likely_duplicates,
         similar_text,
     })
@@ -232,7 +266,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
 /// Submissions worded like `row` (not identically: those are already in `identical`), received
 /// within [`SIMILAR_WINDOW_DAYS`] of it, best ranked first.
 async fn similar_text(
-    state: &AppState,
+    desk: &Desk<'_>,
     row: &SubmissionRow,
     identical: &[Uuid],
 ) -> Result<Vec<Uuid>, DeskError> {
@@ -246,7 +280,7 @@ async fn similar_text(
         return Ok(Vec::new());
     }
     let window = chrono::Duration::days(SIMILAR_WINDOW_DAYS);
-    let candidates = state
+    let candidates = desk
         .store
         .similar_text(
             row.id,
@@ -275,7 +309,7 @@ async fn similar_text(
 /// unassigning is always allowed) is [`DeskError::Invalid`]. An assignee is stored as their
 /// account spells the name.
 pub async fn apply(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     ids: &[Uuid],
     patch: &TriagePatch,
@@ -287,7 +321,7 @@ pub async fn apply(
     }
     let mut patch = patch.clone();
     if let Some(Some(typed)) = &patch.assignee {
-        let Some(name) = staff_named(state, typed).await? else {
+        let Some(name) = staff_named(desk, typed).await? else {
             return Err(refused("assignee", "not_staff", NOT_STAFF_RULE));
         };
         patch.assignee = Some(Some(name));
@@ -300,10 +334,10 @@ pub async fn apply(
         submission_id: None,
         detail: Some(patch.describe()),
     };
-    let outcome = state.store.apply_triage(ids, patch, &audit).await?;
+    let outcome = desk.store.apply_triage(ids, patch, &audit).await?;
     match outcome {
         Ok(()) => {
-            state.status_counts.clear();
+            desk.status_counts.clear();
             Ok(())
         }
         Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),
@@ -324,7 +358,7 @@ pub async fn apply(
 
 /// Adds a private note by this staff member.
 pub async fn add_note(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     id: Uuid,
     body: &str,
@@ -333,7 +367,7 @@ pub async fn add_note(
     if body.is_empty() || body.chars().count() > MAX_NOTE_CHARS {
         return Err(invalid("body", "must be 1 to 10,000 characters"));
     }
-    submission(state, id).await?;
+    submission(desk, id).await?;
     let note = NoteRow {
         id: Uuid::now_v7(),
         submission_id: id,
@@ -341,6 +375,6 @@ pub async fn add_note(
         body: body.to_owned(),
         created_at: Utc::now(),
     };
-    state.store.insert_note(&note).await?;
+    desk.store.insert_note(&note).await?;
     Ok(note)
 }

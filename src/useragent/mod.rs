@@ -30,24 +30,7 @@ const CACHE_ENTRIES: usize = 4096;
 /// are far shorter, and a huge header must not cost a regex pass over all of it.
 const MAX_AGENT_BYTES: usize = 512;
 
-/// The brand stored for an agent that is missing or names no canonical brand.
-pub const OTHER_BRAND: &str = "Other";
-
-/// Every brand the service stores; [`OTHER_BRAND`] for everything else.
-pub const CANONICAL_BRANDS: [&str; 12] = [
-    "Chrome",
-    "Firefox",
-    "Safari",
-    "Edge",
-    "Opera",
-    "Samsung Internet",
-    "Vivaldi",
-    "Brave",
-    "Yandex Browser",
-    "UC Browser",
-    "DuckDuckGo",
-    "Internet Explorer",
-];
+pub use crate::domain::{CANONICAL_BRANDS, OTHER_BRAND};
 
 static CACHE: LazyLock<Mutex<HashMap<String, Browser>>> =
     LazyLock::new(|| Mutex::new(HashMap::with_capacity(CACHE_ENTRIES)));

@@ -13,13 +13,13 @@ use uuid::Uuid;
 use super::format::status_name;
 use super::pages::{csrf_of, page, staff_ctx};
 use super::view_query::{ALL_BUT_SPAM, Flash, ViewQuery};
-use crate::app::AppState;
 use crate::domain::Status;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
 use crate::http::internal::ItemView;
 use crate::http::internal::query::{QueueRequest, encode_cursor};
 use crate::staff::Staff;
+use crate::state::AppState;
 use crate::store::{QueueCursor, QueueItem};
 use crate::triage::desk;
 
@@ -327,7 +327,7 @@ pub async fn queue(
 
 /// A staff member's exact name, whatever the case it was typed in; `None` if there is none.
 pub(super) async fn staff_named(state: &AppState, typed: &str) -> Result<Option<String>, ApiError> {
-    desk::staff_named(state, typed)
+    desk::staff_named(&state.desk(), typed)
         .await
         .map_err(ApiError::storage)
 }

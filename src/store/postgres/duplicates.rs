@@ -23,7 +23,9 @@ impl DuplicatesStore for PostgresStore {
         .bind(fingerprints.to_vec())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn likely_duplicates(

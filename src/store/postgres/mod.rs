@@ -4,6 +4,8 @@
 
 mod duplicates;
 mod intake;
+mod mail;
+mod outbox;
 mod privacy;
 mod staff;
 mod stats;

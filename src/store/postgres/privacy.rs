@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use super::triage::insert_audit_row;
-use crate::privacy::redact::redact;
+use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };
@@ -82,6 +82,8 @@ async fn redact_texts(
                 .await?;
             changed += 1;
         }
+        // Replies are written to the person and may greet or quote them.
+        changed += super::mail::redact_replies(tx, ids, terms).await?;
     }
     Ok(changed)
 }

@@ -19,7 +19,7 @@ macro_rules! staff_store {
             async fn insert_staff(
                 &self,
                 name: &str,
-                role: &str,
+                role: $crate::domain::Role,
                 password_hash: &str,
             ) -> Result<(), $crate::store::StoreError> {
                 sqlx::query(concat!(
@@ -170,7 +170,7 @@ macro_rules! staff_store {
             async fn insert_token(
                 &self,
                 name: &str,
-                role: &str,
+                role: $crate::domain::Role,
                 token_hash: &str,
             ) -> Result<(), $crate::store::StoreError> {
                 sqlx::query(concat!(
@@ -197,7 +197,7 @@ macro_rules! staff_store {
             async fn token(
                 &self,
                 token_hash: &str,
-            ) -> Result<Option<(String, String)>, $crate::store::StoreError> {
+            ) -> Result<Option<(String, $crate::domain::Role)>, $crate::store::StoreError> {
                 use sqlx::Row as _;
                 let row = sqlx::query(concat!(
                     "SELECT name, role FROM api_tokens WHERE token_hash = ",

@@ -9,6 +9,8 @@
 
 mod duplicates;
 mod intake;
+mod mail;
+mod outbox;
 mod privacy;
 mod staff;
 mod statistics;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::triage::insert_audit_row;
-use crate::privacy::redact::redact;
+use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };
@@ -102,6 +102,8 @@ async fn redact_texts(
                 .await?;
             changed += 1;
         }
+        // Replies are written to the person and may greet or quote them.
+        changed += super::mail::redact_replies(tx, ids_json, terms).await?;
     }
     Ok(changed)
 }
