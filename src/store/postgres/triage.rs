@@ -10,7 +10,9 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
-use crate::store::shared::filters::push_common_filters;
+use crate::store::shared::filters::{
+    SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
+};
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
     TriageRefusal, TriageStore, distinct_ids,
@@ -29,8 +31,13 @@ const QUEUE_PAGE: &str = "SELECT p.*, \
 
 /// Appends one `AND` clause per set filter: those both backends share, then the label and
 /// the text, as this backend writes them.
-fn push_filters(qb: &mut QueryBuilder<Postgres>, filter: &QueueFilter, with_status: bool) {
-    push_common_filters(qb, filter, with_status);
+fn push_filters(
+    qb: &mut QueryBuilder<Postgres>,
+    filter: &QueueFilter,
+    versions: &Versions,
+    with_status: bool,
+) {
+    push_common_filters(qb, filter, versions, with_status);
     if let Some(label) = &filter.label {
         qb.push(" AND s.labels @> ARRAY[")
             .push_bind(label.clone())
@@ -122,6 +129,26 @@ pub(super) async fn insert_audit_row(
     Ok(())
 }
 
+impl PostgresStore {
+    /// The stored versions the filter's version filters find (a few index seeks each).
+    async fn versions(&self, filter: &QueueFilter) -> Result<Versions, sqlx::Error> {
+        let mut found = Versions::default();
+        if let Some(typed) = &filter.webapp_version {
+            let stored = sqlx::query_scalar(WEBAPP_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.webapp = Some(versions_found(typed, stored));
+        }
+        if let Some(typed) = &filter.server_version {
+            let stored = sqlx::query_scalar(SERVER_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.server = Some(versions_found(typed, stored));
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl TriageStore for PostgresStore {
     async fn queue_page(
@@ -131,7 +158,7 @@ impl TriageStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         if let Some(cursor) = cursor {
             qb.push(" AND (s.received_at, s.id) < (")
                 .push_bind(cursor.received_at)
@@ -155,7 +182,7 @@ impl TriageStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         qb.push(" AND (s.received_at, s.id) > (")
             .push_bind(cursor.received_at)
             .push(", ")
@@ -246,7 +273,7 @@ impl TriageStore for PostgresStore {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT s.status, COUNT(*) FROM submissions s WHERE true",
         );
-        push_filters(&mut qb, filter, false);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter()

@@ -8,11 +8,54 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::store::{QueueFilter, matching};
 
+/// The distinct values of a column, by a loose index scan (one index seek per value, however
+/// many rows): the same SQL on both backends.
+macro_rules! distinct_values {
+    ($column:literal) => {
+        concat!(
+            "WITH RECURSIVE v(x) AS (SELECT min(",
+            $column,
+            ") FROM submissions UNION ALL \
+             SELECT (SELECT min(",
+            $column,
+            ") FROM submissions WHERE ",
+            $column,
+            " > v.x) \
+             FROM v WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+        )
+    };
+}
+
+/// The stored WebApp versions, and the stored server versions.
+pub(in crate::store) const WEBAPP_VERSIONS: &str = distinct_values!("webapp_version");
+pub(in crate::store) const SERVER_VERSIONS: &str = distinct_values!("server_version");
+
+/// The stored versions the queue's version filters find, as exact values: the typed version
+/// and its patch releases (`7.1` finds `7.1`, `7.1.0` and `7.1.3`, not `7.10.0`). Compared with
+/// `=` or `IN`, the version indexes serve them; `= ? OR LIKE '7.1.%'` is served by none (a
+/// year-old release took 150–320 ms among a million submissions).
+#[derive(Debug, Default)]
+pub(in crate::store) struct Versions {
+    pub webapp: Option<Vec<String>>,
+    pub server: Option<Vec<String>>,
+}
+
+/// Of the `stored` versions, those `typed` finds.
+pub(in crate::store) fn versions_found(typed: &str, stored: Vec<String>) -> Vec<String> {
+    let prefix = format!("{}.", typed.trim().trim_end_matches('.'));
+    stored
+        .into_iter()
+        .filter(|v| v == typed || v.starts_with(&prefix))
+        .collect()
+}
+
 /// Appends the filters both backends write alike; `with_status` false leaves the status out
-/// (for counts per status).
+/// (for counts per status). `versions` are the stored versions the version filters find; a
+/// version filter not resolved there is matched by pattern.
 pub(in crate::store) fn push_common_filters<DB>(
     qb: &mut QueryBuilder<DB>,
     filter: &QueueFilter,
+    versions: &Versions,
     with_status: bool,
 ) where
     DB: Database,
@@ -27,16 +70,33 @@ pub(in crate::store) fn push_common_filters<DB>(
         qb.push(" AND lower(s.assignee) = ")
             .push_bind(assignee.to_lowercase());
     }
-    for (column, value) in [
-        ("s.webapp_version", &filter.webapp_version),
-        ("s.server_version", &filter.server_version),
+    for (column, value, found) in [
+        ("s.webapp_version", &filter.webapp_version, &versions.webapp),
+        ("s.server_version", &filter.server_version, &versions.server),
     ] {
-        if let Some(value) = value {
-            qb.push(format!(" AND ({column} = "))
-                .push_bind(value.clone())
-                .push(format!(" OR {column} LIKE "))
-                .push_bind(matching::version_prefix(value))
-                .push(" ESCAPE '\\')");
+        match (value, found.as_deref()) {
+            (None, _) => {}
+            (Some(_), Some([])) => {
+                qb.push(" AND 1 = 0");
+            }
+            (Some(_), Some([one])) => {
+                qb.push(format!(" AND {column} = ")).push_bind(one.clone());
+            }
+            (Some(_), Some(many)) => {
+                qb.push(format!(" AND {column} IN ("));
+                let mut list = qb.separated(", ");
+                for version in many {
+                    list.push_bind(version.clone());
+                }
+                qb.push(")");
+            }
+            (Some(value), None) => {
+                qb.push(format!(" AND ({column} = "))
+                    .push_bind(value.clone())
+                    .push(format!(" OR {column} LIKE "))
+                    .push_bind(matching::version_prefix(value))
+                    .push(" ESCAPE '\\')");
+            }
         }
     }
     if let Some(browser) = &filter.browser {
@@ -71,5 +131,25 @@ pub(in crate::store) fn push_common_filters<DB>(
     }
     if let Some(before) = filter.received_before {
         qb.push(" AND s.received_at < ").push_bind(before);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_finds_itself_and_its_patch_releases() {
+        let stored = ["7.1", "7.1.0", "7.1.3", "7.10.0", "7.2.0", "6.7.1"].map(String::from);
+        assert_eq!(
+            versions_found("7.1", stored.to_vec()),
+            ["7.1", "7.1.0", "7.1.3"]
+        );
+        assert_eq!(
+            versions_found(" 7.1. ", stored.to_vec()),
+            ["7.1.0", "7.1.3"]
+        );
+        assert_eq!(versions_found("7.1.3", stored.to_vec()), ["7.1.3"]);
+        assert!(versions_found("8", stored.to_vec()).is_empty());
     }
 }

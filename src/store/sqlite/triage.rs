@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
-use crate::store::shared::filters::push_common_filters;
+use crate::store::shared::filters::{
+    SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
+};
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
     TriageRefusal, TriageStore, distinct_ids, fts5_query,
@@ -26,8 +28,13 @@ const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.sum
 
 /// Appends one `AND` clause per set filter: those both backends share, then the label and
 /// the text, as this backend writes them.
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &QueueFilter, with_status: bool) {
-    push_common_filters(qb, filter, with_status);
+fn push_filters(
+    qb: &mut QueryBuilder<Sqlite>,
+    filter: &QueueFilter,
+    versions: &Versions,
+    with_status: bool,
+) {
+    push_common_filters(qb, filter, versions, with_status);
     if let Some(label) = &filter.label {
         qb.push(" AND EXISTS (SELECT 1 FROM json_each(s.labels) WHERE value = ")
             .push_bind(label.clone())
@@ -123,6 +130,26 @@ pub(super) async fn insert_audit_row(
     Ok(())
 }
 
+impl SqliteStore {
+    /// The stored versions the filter's version filters find (a few index seeks each).
+    async fn versions(&self, filter: &QueueFilter) -> Result<Versions, sqlx::Error> {
+        let mut found = Versions::default();
+        if let Some(typed) = &filter.webapp_version {
+            let stored = sqlx::query_scalar(WEBAPP_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.webapp = Some(versions_found(typed, stored));
+        }
+        if let Some(typed) = &filter.server_version {
+            let stored = sqlx::query_scalar(SERVER_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.server = Some(versions_found(typed, stored));
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl TriageStore for SqliteStore {
     async fn queue_page(
@@ -132,7 +159,7 @@ impl TriageStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         if let Some(cursor) = cursor {
             qb.push(" AND (s.received_at < ")
                 .push_bind(cursor.received_at)
@@ -157,7 +184,7 @@ impl TriageStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         qb.push(" AND (s.received_at > ")
             .push_bind(cursor.received_at)
             .push(" OR (s.received_at = ")
@@ -250,7 +277,7 @@ impl TriageStore for SqliteStore {
         }
         let mut qb =
             QueryBuilder::<Sqlite>::new("SELECT s.status, COUNT(*) FROM submissions s WHERE 1 = 1");
-        push_filters(&mut qb, filter, false);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter()
