@@ -105,6 +105,11 @@ pub struct Settings {
     pub create_first_admin: bool,
     /// The triage view's time zone: `UTC` or a fixed offset such as `+01:00`.
     pub team_time_zone: crate::domain::TeamTimeZone,
+    /// Where staff reach this service (`https://feedback.example.org`), for links in
+    /// notifications; unset: notifications carry no link.
+    pub public_url: Option<String>,
+    /// The outbox worker and the webhook endpoints (TOML `[notify]`).
+    pub notify: crate::notify::NotifySettings,
 }
 
 impl Default for Settings {
@@ -151,6 +156,8 @@ impl Default for Settings {
             contact_retention_days: 0,
             create_first_admin: true,
             team_time_zone: crate::domain::TeamTimeZone::default(),
+            public_url: None,
+            notify: crate::notify::NotifySettings::default(),
         }
     }
 }

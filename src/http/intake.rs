@@ -19,6 +19,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::attachments::{Staged, StoredAttachment};
 use crate::domain::{FieldError, Submission, ValidationErrors};
+use crate::notify::{self, Event};
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, StoreError, StoredResponse,
     SubmissionRow, TermsRecord,
@@ -167,9 +168,22 @@ async fn accept(
         content_sha256: content_sha256.clone(),
     });
 
+    let outbox = notify::fan_out(
+        Event::SubmissionCreated,
+        &state.settings.notify,
+        id,
+        kind.as_str(),
+        &serde_json::json!({}),
+    );
+    let messages = outbox.len();
     staged.commit_started();
-    match state.store.insert_submission(row, idempotency).await {
+    match state
+        .store
+        .insert_submission(row, idempotency, outbox)
+        .await
+    {
         Ok(InsertOutcome::Inserted) => {
+            state.outbox_written(messages);
             state
                 .metrics
                 .submissions_accepted

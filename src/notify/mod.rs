@@ -9,7 +9,17 @@
 //! This file is the contract between the outbox and the channels: what a message is, where it
 //! goes, and how a channel says that delivery failed.
 
+mod fanout;
+pub mod payload;
+pub mod settings;
+pub mod webhook;
+pub mod worker;
+
 use std::fmt;
+use std::time::Duration;
+
+pub use fanout::{Fanout, fan_out};
+pub use settings::{NotifySettings, WebhookEndpoint, WebhookFormat};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -154,6 +164,9 @@ pub enum DeliveryError {
     /// from the configuration): the message is dead at once.
     #[error("{0}")]
     Permanent(String),
+    /// Worth trying again, but not before the wait the receiver asked for (`Retry-After`).
+    #[error("{0}")]
+    RetryAfter(String, Duration),
 }
 
 /// Delivers messages for some destinations.

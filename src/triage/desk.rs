@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::domain::{FieldError, MAX_LABELS, TriagePatch, ValidationErrors};
+use crate::notify::{Event, Fanout};
 use crate::privacy::OpenedContact;
 use crate::staff::Staff;
 use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal};
@@ -202,6 +203,30 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
     })
 }
 
+/// What a triage change sets, as a `submission.updated` event tells it.
+fn changes(patch: &TriagePatch) -> serde_json::Value {
+    let mut changes = serde_json::Map::new();
+    if let Some(status) = patch.status {
+        changes.insert("status".into(), status.as_str().into());
+    }
+    if let Some(labels) = &patch.labels {
+        changes.insert("labels".into(), labels.as_slice().into());
+    }
+    if let Some(label) = &patch.add_label {
+        changes.insert("add_label".into(), label.as_str().into());
+    }
+    if let Some(assignee) = &patch.assignee {
+        changes.insert("assignee".into(), assignee.clone().into());
+    }
+    if let Some(duplicate_of) = &patch.duplicate_of {
+        changes.insert(
+            "duplicate_of".into(),
+            duplicate_of.map(|id| id.to_string()).into(),
+        );
+    }
+    changes.into()
+}
+
 /// Applies a change to the submissions `ids` (repeats count once) in one transaction with
 /// one audit row each. All or nothing: when one of them does not exist the answer is
 /// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, or a
@@ -224,10 +249,20 @@ pub async fn apply(
         submission_id: None,
         detail: Some(patch.describe()),
     };
-    let outcome = state.store.apply_triage(ids, patch, &audit).await?;
+    let changes = serde_json::json!({ "changes": changes(patch) });
+    let notify = Fanout {
+        event: Event::SubmissionUpdated,
+        settings: &state.settings.notify,
+        payload: &changes,
+    };
+    let outcome = state
+        .store
+        .apply_triage(ids, patch, &audit, &notify)
+        .await?;
     match outcome {
         Ok(()) => {
             state.status_counts.clear();
+            state.outbox_written(state.settings.notify.webhooks.len());
             Ok(())
         }
         Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),

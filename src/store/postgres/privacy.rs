@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use super::triage::insert_audit_row;
+use crate::notify::NewMessage;
 use crate::privacy::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
@@ -104,6 +105,7 @@ impl PrivacyStore for PostgresStore {
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
@@ -151,6 +153,12 @@ impl PrivacyStore for PostgresStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Nothing linkable stays: the removed submissions' messages go with them, and
+            // only what the caller asks (a withdrawal's event) is written instead.
+            super::outbox::purge_outbox(&mut tx, &ids).await?;
+            if erased.submissions_removed > 0 {
+                super::outbox::insert_outbox_messages(&mut tx, outbox).await?;
+            }
         }
         let mut entry = audit.clone();
         entry.detail = Some(match &audit.detail {
