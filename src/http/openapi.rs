@@ -241,10 +241,14 @@ impl Modify for BearerAuth {
         super::internal::stats::stats,
         super::internal::privacy::export,
         super::internal::privacy::erase,
+        super::internal::outbox::show,
+        super::internal::outbox::retry,
+        super::internal::outbox::discard,
     ),
     components(schemas(
         SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, FieldProblem, TermsBody, LimitsBody,
         TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
+        crate::notify::admin::Overview, crate::store::DeadMessage,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -54,6 +54,30 @@ pub struct Fanout<'a> {
     pub payload: &'a serde_json::Value,
 }
 
+/// Settings under which nothing is sent, for [`Fanout::none`].
+static SILENT: NotifySettings = NotifySettings {
+    worker: false,
+    poll_interval_ms: 0,
+    concurrency: 0,
+    delivery_timeout_ms: 0,
+    retry_limit: 0,
+    backoff_base_ms: 0,
+    backoff_cap_ms: 0,
+    webhooks: Vec::new(),
+};
+static EMPTY: serde_json::Value = serde_json::Value::Null;
+
+impl Fanout<'static> {
+    /// A change that tells no one (tools, tests).
+    pub fn none(event: Event) -> Self {
+        Fanout {
+            event,
+            settings: &SILENT,
+            payload: &EMPTY,
+        }
+    }
+}
+
 impl Fanout<'_> {
     pub fn messages(&self, submission: Uuid, kind: &str) -> Vec<NewMessage> {
         fan_out(self.event, self.settings, submission, kind, self.payload)

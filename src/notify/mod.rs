@@ -9,6 +9,7 @@
 //! This file is the contract between the outbox and the channels: what a message is, where it
 //! goes, and how a channel says that delivery failed.
 
+pub mod admin;
 mod fanout;
 pub mod payload;
 pub mod settings;
