@@ -108,7 +108,15 @@ impl WebhookChannel {
                     },
                 ))
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<anyhow::Result<HashMap<_, _>>>()?;
+        // Every endpoint's series exists from the start (at 0), so rates and alerts see it.
+        for name in endpoints.keys() {
+            for outcome in ["delivered", "failed", "refused"] {
+                metrics
+                    .webhook_deliveries
+                    .with_label_values(&[name.as_str(), outcome]);
+            }
+        }
         Ok(Self {
             endpoints,
             client,
@@ -182,10 +190,7 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>) -> Result<(),
     let retriable = status.is_server_error()
         || matches!(
             status,
-            StatusCode::REQUEST_TIMEOUT
-                | StatusCode::CONFLICT
-                | StatusCode::TOO_EARLY
-                | StatusCode::TOO_MANY_REQUESTS
+            StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_EARLY | StatusCode::TOO_MANY_REQUESTS
         );
     match (retriable, retry_after) {
         (true, Some(wait)) => Err(DeliveryError::RetryAfter(text, wait)),
@@ -280,7 +285,7 @@ mod tests {
                 Err(DeliveryError::Retry(_))
             ));
         }
-        for status in [410, 400, 401, 404, 301] {
+        for status in [410, 400, 401, 404, 409, 301] {
             let status = StatusCode::from_u16(status).unwrap();
             assert!(matches!(
                 classify(status, None),
