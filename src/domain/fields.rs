@@ -27,7 +27,8 @@ fn char_len(s: &str) -> usize {
 }
 
 /// Which entry point the submission came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum Kind {
     Bug,
     Feature,
@@ -61,6 +62,8 @@ impl Kind {
         }
     }
 }
+
+super::triage::named!(Kind);
 
 /// The button whose click accepted the terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -289,8 +289,8 @@ fn submission_row(
     SubmissionRow {
         id,
         received_at,
-        kind: submission.kind.as_str().to_owned(),
-        status: verdict.status.as_str().to_owned(),
+        kind: submission.kind,
+        status: verdict.status,
         summary: submission.summary.map(|s| s.into_inner()),
         message: submission.message.into_inner(),
         rating: submission.rating.map(|r| i16::from(r.get())),

@@ -2,6 +2,7 @@
 //! submissions with their triage state, the staff notes on them, the files, and who viewed or
 //! exported the contact details and when. The export itself is audited.
 
+use crate::domain::Kind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ pub struct Export {
 pub struct ExportedSubmission {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: Kind,
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,

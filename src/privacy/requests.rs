@@ -9,6 +9,7 @@
 //! is written in one transaction; [`delete_pending_objects`] then deletes the objects and runs
 //! again on every housekeeping pass (and at start), so an interrupted erasure is completed.
 
+use crate::domain::{Kind, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -54,8 +55,8 @@ pub struct ErasureReport {
 pub struct PreviewItem {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     /// The first characters of the message.
     pub excerpt: String,

@@ -9,6 +9,7 @@
 //! for that one the outcome is unknown, which is why intake leaves a timed-out submission's
 //! objects to the orphan sweeper instead of deleting what a row may reference.
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,14 +117,14 @@ with_deadlines! {
 with_deadlines! {
     impl StaffStore {
         bounded fn count_staff(&self) -> Result<i64, StoreError>;
-        bounded fn insert_staff(&self, name: &str, role: &str, password_hash: &str) -> Result<(), StoreError>;
+        bounded fn insert_staff(&self, name: &str, role: Role, password_hash: &str) -> Result<(), StoreError>;
         bounded fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
         bounded fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError>;
         bounded fn insert_session(&self, token_hash: &str, user_name: &str, csrf_token: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
         bounded fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>, StoreError>;
         bounded fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-        bounded fn insert_token(&self, name: &str, role: &str, token_hash: &str) -> Result<(), StoreError>;
-        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+        bounded fn insert_token(&self, name: &str, role: Role, token_hash: &str) -> Result<(), StoreError>;
+        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
         bounded fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
         bounded fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     }

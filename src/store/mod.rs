@@ -12,7 +12,9 @@ mod model;
 mod outbox;
 mod postgres;
 mod sqlite;
+mod types;
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -195,7 +197,7 @@ pub trait StaffStore {
     async fn insert_staff(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         password_hash: &str,
     ) -> Result<(), StoreError>;
     async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
@@ -217,11 +219,11 @@ pub trait StaffStore {
     async fn insert_token(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         token_hash: &str,
     ) -> Result<(), StoreError>;
     /// The token's name and role, unless it is unknown or revoked.
-    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
     async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 }

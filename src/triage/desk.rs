@@ -2,6 +2,7 @@
 //! the JSON API and the triage view alike; every view of contact details is written to the
 //! audit log first, and every change is applied with its audit rows in one transaction.
 
+use crate::domain::{Kind, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -44,8 +45,8 @@ fn invalid(field: &str, message: impl Into<String>) -> DeskError {
 pub struct Detail {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,

@@ -22,8 +22,8 @@ async fn json_submission_is_stored_with_exactly_the_disclosed_environment() {
         .await
         .unwrap()
         .expect("stored");
-    assert_eq!(row.kind, "feedback");
-    assert_eq!(row.status, "new");
+    assert_eq!(row.kind.as_str(), "feedback");
+    assert_eq!(row.status.as_str(), "new");
     assert_eq!(row.message, "The new calendar view is great.");
     assert_eq!(row.rating, Some(5));
     assert_eq!(row.webapp_version, "6.4.2");

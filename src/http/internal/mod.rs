@@ -8,6 +8,7 @@ pub(super) mod privacy;
 pub mod query;
 pub mod stats;
 
+use crate::domain::{Kind, Status};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -58,8 +59,8 @@ struct Page {
 pub struct ItemView {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub excerpt: String,
     pub rating: Option<i16>,

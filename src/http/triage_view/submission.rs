@@ -165,7 +165,7 @@ pub async fn update(
     }
     let saved = match patch.status {
         Some(Status::Spam) => "Marked as spam.",
-        Some(Status::New) if row.status == "spam" => "Marked as not spam: back in the inbox.",
+        Some(Status::New) if row.status == Status::Spam => "Marked as not spam: back in the inbox.",
         _ => "Saved.",
     };
     if form.get("then") == Some("next") {

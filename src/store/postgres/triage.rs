@@ -90,7 +90,9 @@ async fn facet(
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
@@ -234,7 +236,10 @@ impl TriageStore for PostgresStore {
         let rows = sqlx::query("SELECT name FROM staff_users ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
@@ -246,7 +251,10 @@ impl TriageStore for PostgresStore {
             .bind(filter.kind.as_deref())
             .fetch_all(&self.pool)
             .await?;
-            return Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect());
+            return Ok(rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?);
         }
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT s.status, COUNT(*) FROM submissions s WHERE true",
@@ -254,7 +262,9 @@ impl TriageStore for PostgresStore {
         push_filters(&mut qb, filter, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn apply_triage(
@@ -373,7 +383,9 @@ impl TriageStore for PostgresStore {
         .bind(fingerprints.to_vec())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn likely_duplicates(

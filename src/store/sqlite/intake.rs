@@ -40,8 +40,8 @@ pub(super) async fn insert_rows(
     qb.push_values(batch, |mut b, (row, _)| {
         b.push_bind(row.id.to_string())
             .push_bind(row.received_at)
-            .push_bind(row.kind.clone())
-            .push_bind(row.status.clone())
+            .push_bind(row.kind)
+            .push_bind(row.status)
             .push_bind(row.summary.clone())
             .push_bind(row.message.clone())
             .push_bind(row.rating)

@@ -89,7 +89,9 @@ async fn facet(
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
@@ -237,7 +239,10 @@ impl TriageStore for SqliteStore {
         let rows = sqlx::query("SELECT name FROM staff_users ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
@@ -249,14 +254,19 @@ impl TriageStore for SqliteStore {
             .bind(filter.kind.as_deref())
             .fetch_all(&self.pool)
             .await?;
-            return Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect());
+            return Ok(rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?);
         }
         let mut qb =
             QueryBuilder::<Sqlite>::new("SELECT s.status, COUNT(*) FROM submissions s WHERE 1 = 1");
         push_filters(&mut qb, filter, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn apply_triage(
@@ -383,7 +393,9 @@ impl TriageStore for SqliteStore {
         .bind(serde_json::to_string(fingerprints).expect("strings serialise"))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn likely_duplicates(

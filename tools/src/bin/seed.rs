@@ -661,8 +661,8 @@ fn target_row(
     Ok(SubmissionRow {
         id,
         received_at,
-        kind: "bug".into(),
-        status: "new".into(),
+        kind: feedbackd::domain::Kind::Bug,
+        status: feedbackd::domain::Status::New,
         fingerprint: Some(triage::fingerprint(&format!("{summary} {message}"))),
         summary: Some(summary),
         message,
