@@ -61,7 +61,7 @@ pub async fn withdraw(
         Event::SubmissionWithdrawn,
         notify,
         id,
-        &row.kind,
+        row.kind.as_str(),
         &serde_json::json!({}),
     );
     let erased = store
