@@ -45,13 +45,17 @@ async fn admin_session(app: &TestApp) -> (reqwest::Client, String) {
     feedbackd::staff::add_user(app.state.store.as_ref(), "ada", Role::Admin, PASSWORD)
         .await
         .unwrap();
+    log_in(app, "ada").await
+}
+
+async fn log_in(app: &TestApp, name: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
         .unwrap();
     let response = client
         .post(app.url("/triage/login"))
-        .form(&[("name", "ada"), ("password", PASSWORD)])
+        .form(&[("name", name), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -122,6 +126,36 @@ async fn a_failing_receiver_leaves_a_dead_message_to_retry_or_discard() {
 
     let session = admin_session(&app).await;
     let html = view(&app, &session).await;
+    assert!(
+        html.contains("href=\"/triage/outbox\""),
+        "admins see the page in the menu"
+    );
+    feedbackd::staff::add_user(app.state.store.as_ref(), "wendy", Role::Webmaster, PASSWORD)
+        .await
+        .unwrap();
+    let webmaster = log_in(&app, "wendy").await;
+    let refused = webmaster
+        .0
+        .get(app.url("/triage/outbox"))
+        .header("cookie", &webmaster.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "admins only");
+    let queue = webmaster
+        .0
+        .get(app.url("/triage"))
+        .header("cookie", &webmaster.1)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !queue.contains("/triage/outbox"),
+        "no menu entry for others"
+    );
     assert!(
         html.contains(&format!("id=\"message-{first_id}\"")),
         "{html}"

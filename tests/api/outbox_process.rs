@@ -3,7 +3,7 @@
 //! delivering a message twice.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -25,6 +25,16 @@ fn write_config(dir: &Path, addr: std::net::SocketAddr, secret: &str) -> String 
     )
     .unwrap();
     path.display().to_string()
+}
+
+/// The database URL a replica of `env` uses.
+fn database_url(env: &[(String, String)], dir: &Path) -> String {
+    env.iter()
+        .find(|(k, _)| k == "FEEDBACKD_DATABASE_URL")
+        .map_or_else(
+            || format!("sqlite://{}", dir.join("feedbackd.db").display()),
+            |(_, v)| v.clone(),
+        )
 }
 
 /// The environment of a replica on the test's backends.
@@ -167,4 +177,55 @@ async fn two_replicas_drain_one_outbox_delivering_each_message_once() {
             .collect();
         assert!(errors.is_empty(), "{errors:?}");
     }
+}
+
+#[tokio::test]
+async fn sigterm_gives_back_the_claims_of_deliveries_in_flight() {
+    // A receiver that accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (secret, _) = new_secret();
+    let config = write_config(dir.path(), hanging, &secret);
+    let config_text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("delivery_timeout_ms = 500", "delivery_timeout_ms = 30000");
+    std::fs::write(&config, config_text).unwrap();
+    let env = environment(dir.path(), config).await;
+    let url = database_url(&env, dir.path());
+    let mut served = run(&env, dir.path(), "served");
+    let client = reqwest::Client::new();
+    let terms = terms_version(&client, &served.base).await;
+    submit(&client, &served.base, &terms, 0).await;
+    let claimed = "SELECT claimed_by FROM outbox WHERE claimed_by IS NOT NULL";
+    let started = Instant::now();
+    while crate::raw_db::rows(&url, claimed).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the message was claimed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let stopping = Instant::now();
+    signal(&served.child, "TERM");
+    let status = served.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "shutdown did not wait for the hanging delivery: {:?}",
+        stopping.elapsed()
+    );
+    assert!(
+        crate::raw_db::rows(&url, claimed).await.is_empty(),
+        "the claim was given back"
+    );
+    let pending = crate::raw_db::rows(&url, "SELECT state FROM outbox").await;
+    assert_eq!(pending.len(), 1, "the message is still there: {pending:?}");
 }
