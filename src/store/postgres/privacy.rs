@@ -15,7 +15,7 @@ use crate::store::{
 
 /// Every table an erasure deletes from or rewrites; vacuumed after it.
 const ERASED_TABLES: &str = "VACUUM submissions, terms_acceptances, attachments, contacts, \
-     staff_notes, idempotency_keys, audit_log, pending_deletions";
+     staff_notes, idempotency_keys, audit_log, pending_deletions, outbox";
 
 /// Replaces the name and address in the notes and (for a contact erasure) the texts of the
 /// submissions, and the address in any other staff note. Returns how many texts changed.
