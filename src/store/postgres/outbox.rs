@@ -98,8 +98,10 @@ impl OutboxStore for PostgresStore {
     ) -> Result<Vec<Message>, StoreError> {
         // An older pending message of the same submission and destination holds a newer one
         // back, claimed or not: that is what keeps delivery in order across replicas.
+        // The locking CTE is evaluated once (never inlined), so exactly the rows it locked
+        // are claimed.
         let rows = sqlx::query(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+            "WITH due AS ( \
                SELECT o.id FROM outbox o \
                WHERE o.state = 'pending' AND o.next_attempt_at <= $3 \
                  AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
@@ -107,7 +109,9 @@ impl OutboxStore for PostgresStore {
                    AND p.submission_id = o.submission_id AND p.destination = o.destination \
                    AND p.id < o.id) \
                ORDER BY o.id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, event, submission_id, destination, payload, attempts, created_at",
+             UPDATE outbox SET claimed_by = $1, claimed_until = $2 FROM due \
+             WHERE outbox.id = due.id \
+             RETURNING outbox.id, event, submission_id, destination, payload, attempts, created_at",
         )
         .bind(worker)
         .bind(until)
