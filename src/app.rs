@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,63 +11,21 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::attachments::Limits;
+use crate::admission::client::ClientKeyer;
+use crate::admission::memory::MemoryBudget;
+use crate::admission::rate_limit::ClientRateLimiter;
 use crate::blobs::{Blobs, StorageOptions};
 use crate::config::Settings;
-use crate::domain::Terms;
 use crate::housekeeping;
 use crate::http;
-use crate::http::client::ClientKeyer;
-use crate::http::rate_limit::ClientRateLimiter;
 use crate::metrics::Metrics;
 use crate::notify;
 use crate::privacy::{ContactKeys, ContactVault, files};
 use crate::staff::LoginGuard;
+use crate::state::{App, AppState};
 use crate::store::{self, Store};
+use crate::triage::StatusCounts;
 use crate::useragent;
-
-/// Everything a request handler may use.
-#[derive(Debug)]
-pub struct App {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub blobs: Blobs,
-    pub terms: Terms,
-    pub vault: ContactVault,
-    pub limits: Limits,
-    pub rate_limiter: Option<ClientRateLimiter>,
-    /// Who a request comes from, for per-client limits.
-    pub client_keyer: ClientKeyer,
-    pub metrics: Metrics,
-    pub templates: minijinja::Environment<'static>,
-    pub login_guard: LoginGuard,
-    /// Memory for request bodies in flight, shared by all requests.
-    pub memory: http::memory::MemoryBudget,
-    pub status_counts: http::StatusCounts,
-    /// Wakes this replica's outbox worker after a commit wrote messages.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
-}
-
-impl App {
-    /// Tells the outbox worker that messages were written (a no-op when none were).
-    pub fn outbox_written(&self, messages: usize) {
-        if messages > 0 {
-            self.outbox_wake.notify_one();
-        }
-    }
-}
-
-/// The shared state of the routers: one `App` behind an `Arc`.
-#[derive(Debug, Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 pub struct Application {
     public: TcpListener,
@@ -171,8 +128,8 @@ impl Application {
             metrics: Metrics::new(),
             templates: http::templates(),
             login_guard: LoginGuard::new(settings.login_attempts_per_minute),
-            memory: http::memory::MemoryBudget::new(settings.intake_memory_budget_bytes),
-            status_counts: http::StatusCounts::default(),
+            memory: MemoryBudget::new(settings.intake_memory_budget_bytes),
+            status_counts: StatusCounts::default(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             store,
             blobs,

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use crate::app::AppState;
-use crate::blobs::sweeper;
-use crate::http::IDEMPOTENCY_WINDOW_HOURS;
+use crate::attachments::sweeper;
 use crate::privacy::requests;
+use crate::state::AppState;
+use crate::store::IDEMPOTENCY_WINDOW_HOURS;
 
 /// The lease's name in the database.
 pub const LEASE: &str = "housekeeping";

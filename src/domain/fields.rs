@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A failing field, as listed in the `errors` array of a problem+json body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::admission::memory::BudgetSpent;
 use crate::domain::{FieldError, ValidationErrors};
 use crate::store::StoreError;
 
@@ -62,15 +63,23 @@ const STORAGE_RETRY_AFTER_SECS: u64 = 5;
 /// Seconds a client is asked to wait when the intake memory budget is spent.
 const OVERLOADED_RETRY_AFTER_SECS: u64 = 2;
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details, with a stable `code` and every failing field.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
     #[serde(rename = "type")]
+    #[schema(rename = "type")]
     kind: String,
     title: &'a str,
     status: u16,
     detail: String,
     code: &'static str,
     errors: Vec<FieldError>,
+}
+
+impl From<BudgetSpent> for ApiError {
+    fn from(_: BudgetSpent) -> Self {
+        Self::Overloaded
+    }
 }
 
 impl ApiError {

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::{FieldError, ValidationErrors};
 use crate::http::error::ApiError;
 use crate::privacy::requests::PrivacyError;
 use crate::privacy::withdraw::withdraw;
+use crate::state::AppState;
 
 /// The API route (behind the public API's CORS).
 pub fn api_router() -> Router<AppState> {

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::settings::NotifySettings;
-use super::{Destination, Event, NewMessage};
+use super::{Destination, Event, EventMessages, NewMessage};
 
 /// The messages `event` about `submission` (of `kind`) produces. `payload` is what every
 /// message carries (for `submission.updated`, the change); the submission itself is read when
@@ -78,8 +78,8 @@ impl Fanout<'static> {
     }
 }
 
-impl Fanout<'_> {
-    pub fn messages(&self, submission: Uuid, kind: &str) -> Vec<NewMessage> {
+impl EventMessages for Fanout<'_> {
+    fn messages(&self, submission: Uuid, kind: &str) -> Vec<NewMessage> {
         fan_out(self.event, self.settings, submission, kind, self.payload)
     }
 }

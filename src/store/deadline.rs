@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::*;
-use crate::notify::{Fanout, Message, NewMessage};
+use crate::domain::outbox::{EventMessages, Message, NewMessage};
 
 /// A [`Store`] whose operations each finish within `limit` or fail with a timeout.
 #[derive(Debug)]
@@ -90,7 +90,7 @@ with_deadlines! {
         bounded fn staff_names(&self) -> Result<Vec<String>, StoreError>;
         bounded fn fingerprint_counts(&self, fingerprints: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
-        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry, notify: &Fanout<'_>) -> Result<Result<(), TriageRefusal>, StoreError>;
+        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry, notify: &dyn EventMessages) -> Result<Result<(), TriageRefusal>, StoreError>;
         bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
         bounded fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
         bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;

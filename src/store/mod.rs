@@ -22,12 +22,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::notify::{Fanout, NewMessage};
+use crate::domain::outbox::{EventMessages, NewMessage};
 pub use deadline::DeadlineStore;
 pub use model::*;
 pub use outbox::{DeadMessage, Failure, OutboxStore, OutboxSummary};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// How long an idempotency key's first response is kept and replayed.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -115,7 +118,7 @@ pub trait TriageStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
-        notify: &Fanout<'_>,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;

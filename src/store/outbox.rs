@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::notify::Message;
+use crate::domain::outbox::Message;
 
 /// What the admin view shows of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -2,23 +2,35 @@
 //! the JSON API and the triage view alike; every view of contact details is written to the
 //! audit log first, and every change is applied with its audit rows in one transaction.
 
-use crate::domain::{Kind, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::domain::{FieldError, MAX_LABELS, TriagePatch, ValidationErrors};
-use crate::notify::{Event, Fanout};
-use crate::privacy::OpenedContact;
+use super::StatusCounts;
+use crate::domain::{FieldError, Kind, MAX_LABELS, Status, TriagePatch, ValidationErrors};
+use crate::notify::{Event, Fanout, NotifySettings};
+use crate::privacy::{ContactVault, OpenedContact};
 use crate::staff::Staff;
-use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal};
+use crate::store::{AuditEntry, NoteRow, Store, StoreError, SubmissionRow, TriageRefusal};
 
 /// Likely duplicates listed with a submission.
 const DUPLICATES_SHOWN: u32 = 20;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
 const DUPLICATE_OF_RULE: &str = "must name another existing submission";
+
+/// What the desk works with: the store, the keys that open contact details, and the cache of
+/// counts that a change makes stale. Borrowed from the application state for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Desk<'a> {
+    pub store: &'a dyn Store,
+    pub vault: &'a ContactVault,
+    pub status_counts: &'a StatusCounts,
+    /// Who hears about triage changes (written in the change's transaction)…
+    pub notify: &'a NotifySettings,
+    /// …and the outbox worker to wake when they were.
+    pub outbox_wake: &'a tokio::sync::Notify,
+}
 
 /// Why the desk did not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +115,7 @@ pub struct NoteView {
 }
 
 pub async fn audit(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     action: &str,
     submission: Option<Uuid>,
@@ -116,22 +128,22 @@ pub async fn audit(
         submission_id: submission,
         detail,
     };
-    Ok(state.store.insert_audit(&entry).await?)
+    Ok(desk.store.insert_audit(&entry).await?)
 }
 
 /// The stored submission, or [`DeskError::NotFound`].
-pub async fn submission(state: &AppState, id: Uuid) -> Result<SubmissionRow, DeskError> {
-    state.store.submission(id).await?.ok_or(DeskError::NotFound)
+pub async fn submission(desk: &Desk<'_>, id: Uuid) -> Result<SubmissionRow, DeskError> {
+    desk.store.submission(id).await?.ok_or(DeskError::NotFound)
 }
 
 /// Loads a submission for a staff member, opening (and auditing) its contact details.
-pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
-    let row = submission(state, id).await?;
+pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
+    let row = submission(desk, id).await?;
     let contact = match &row.contact {
         None => None,
         Some(sealed) => {
-            audit(state, staff, "view_contact", Some(id), None).await?;
-            match state.vault.open(id, &sealed.sealed) {
+            audit(desk, staff, "view_contact", Some(id), None).await?;
+            match desk.vault.open(id, &sealed.sealed) {
                 Ok(opened) => Some(opened),
                 Err(error) => {
                     // Sealed with another key (a lost or rotated key): the rest is still shown.
@@ -141,11 +153,10 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
             }
         }
     };
-    let notes = state.store.notes(id).await?;
+    let notes = desk.store.notes(id).await?;
     let likely_duplicates = match &row.fingerprint {
         Some(fp) => {
-            state
-                .store
+            desk.store
                 .likely_duplicates(id, fp, DUPLICATES_SHOWN)
                 .await?
         }
@@ -233,7 +244,7 @@ fn changes(patch: &TriagePatch) -> serde_json::Value {
 /// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, or a
 /// label that would exceed the cap, is [`DeskError::Invalid`].
 pub async fn apply(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     ids: &[Uuid],
     patch: &TriagePatch,
@@ -253,17 +264,16 @@ pub async fn apply(
     let changes = serde_json::json!({ "changes": changes(patch) });
     let notify = Fanout {
         event: Event::SubmissionUpdated,
-        settings: &state.settings.notify,
+        settings: desk.notify,
         payload: &changes,
     };
-    let outcome = state
-        .store
-        .apply_triage(ids, patch, &audit, &notify)
-        .await?;
+    let outcome = desk.store.apply_triage(ids, patch, &audit, &notify).await?;
     match outcome {
         Ok(()) => {
-            state.status_counts.clear();
-            state.outbox_written(state.settings.notify.webhooks.len());
+            desk.status_counts.clear();
+            if !desk.notify.webhooks.is_empty() {
+                desk.outbox_wake.notify_one();
+            }
             Ok(())
         }
         Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),
@@ -284,7 +294,7 @@ pub async fn apply(
 
 /// Adds a private note by this staff member.
 pub async fn add_note(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     id: Uuid,
     body: &str,
@@ -293,7 +303,7 @@ pub async fn add_note(
     if body.is_empty() || body.chars().count() > MAX_NOTE_CHARS {
         return Err(invalid("body", "must be 1 to 10,000 characters"));
     }
-    submission(state, id).await?;
+    submission(desk, id).await?;
     let note = NoteRow {
         id: Uuid::now_v7(),
         submission_id: id,
@@ -301,6 +311,6 @@ pub async fn add_note(
         body: body.to_owned(),
         created_at: Utc::now(),
     };
-    state.store.insert_note(&note).await?;
+    desk.store.insert_note(&note).await?;
     Ok(note)
 }

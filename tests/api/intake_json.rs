@@ -248,6 +248,29 @@ async fn unknown_fields_are_refused() {
 }
 
 #[tokio::test]
+async fn a_member_sent_twice_is_refused_not_last_one_wins() {
+    let app = spawn_app().await;
+    let body = app.valid_json().to_string();
+    // The same member again at the end of the object: serde_json's map would keep the second.
+    let twice = format!(
+        "{},\"kind\":\"feature\",\"message\":\"the other text\"}}",
+        body.trim_end_matches('}')
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/feedback"))
+        .header("content-type", "application/json")
+        .body(twice)
+        .send()
+        .await
+        .unwrap();
+    let problem = problem(response, 422, "validation_failed").await;
+    assert!(has_error(&problem, "kind", "duplicate"), "{problem}");
+    assert!(has_error(&problem, "message", "duplicate"), "{problem}");
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
 async fn outdated_terms_are_terms_outdated() {
     let app = spawn_app().await;
     let mut body = app.valid_json();

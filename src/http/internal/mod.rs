@@ -22,8 +22,8 @@ use uuid::Uuid;
 use super::auth::Authenticated;
 use super::error::ApiError;
 use super::openapi::{InternalProblems, Invalid, MalformedBody, NotFound};
-use crate::app::AppState;
 use crate::domain::{Role, TriagePatch};
+use crate::state::AppState;
 use crate::store::{QueueCursor, QueueItem};
 use crate::triage::desk::{self, DeskError};
 use query::{ListQuery, encode_cursor};
@@ -169,7 +169,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Triager)?;
-    let detail = desk::load(&state, staff, parse_id(&id)?).await?;
+    let detail = desk::load(&state.desk(), staff, parse_id(&id)?).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -198,8 +198,8 @@ async fn update(
     let staff = auth.require(Role::Triager)?;
     let id = parse_id(&id)?;
     let patch = TriagePatch::from_json(&json_object(&body)?).map_err(ApiError::Validation)?;
-    desk::apply(&state, staff, &[id], &patch).await?;
-    let detail = desk::load(&state, staff, id).await?;
+    desk::apply(&state.desk(), staff, &[id], &patch).await?;
+    let detail = desk::load(&state.desk(), staff, id).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -220,7 +220,7 @@ async fn add_note(
     let staff = auth.require(Role::Triager)?;
     let map = json_object(&body)?;
     let text = map.get("body").and_then(Value::as_str).unwrap_or_default();
-    let note = desk::add_note(&state, staff, parse_id(&id)?, text).await?;
+    let note = desk::add_note(&state.desk(), staff, parse_id(&id)?, text).await?;
     let view = json!({"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at});
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }

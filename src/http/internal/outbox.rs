@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Json;
 
-use crate::app::AppState;
 use crate::domain::Role;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
 use crate::http::openapi::{InternalProblems, NotFound};
 use crate::notify::admin::{self, Overview};
+use crate::state::AppState;
 
 fn message_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)

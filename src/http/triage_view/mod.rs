@@ -3,7 +3,6 @@
 //! `SameSite=Strict; HttpOnly` cookie, and a CSRF token in every state-changing form.
 
 mod actions;
-mod counts;
 mod errors;
 mod format;
 mod outbox;
@@ -14,8 +13,6 @@ mod submission;
 mod trends;
 mod view_query;
 
-pub use counts::StatusCounts;
-
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
@@ -23,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::Environment;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The view's policy: its own stylesheet and images, no script, forms only to itself.
 pub const VIEW_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \

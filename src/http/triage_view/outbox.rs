@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::pages::{FormFields, check_csrf, csrf_of, page, staff_ctx};
-use crate::app::AppState;
 use crate::domain::Role;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
 use crate::notify::admin;
 use crate::staff::Staff;
+use crate::state::AppState;
 
 fn require_admin(staff: &Staff) -> Result<(), ApiError> {
     if staff.role.includes(Role::Admin) {

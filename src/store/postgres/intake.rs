@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnection, PgRow};
 use uuid::Uuid;
 
 use super::{MIGRATOR, PostgresStore};
-use crate::notify::NewMessage;
+use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,

@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
-use crate::notify::{Destination, Event, Fanout, Message, NewMessage};
+use crate::domain::outbox::{Destination, Event, EventMessages, Message, NewMessage};
 use crate::store::{DeadMessage, Failure, OutboxStore, OutboxSummary, StoreError};
 
 /// Writes `messages` (due at once) inside the caller's transaction: one statement, none when
@@ -57,7 +57,7 @@ pub(super) async fn purge_outbox(
 /// The messages a triage change produces for the rows it locked (`id`, `kind`).
 pub(super) fn triage_messages(
     rows: &[PgRow],
-    notify: &Fanout<'_>,
+    notify: &dyn EventMessages,
 ) -> Result<Vec<NewMessage>, sqlx::Error> {
     let mut messages = Vec::new();
     for row in rows {

@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
-use crate::notify::Fanout;
+use crate::domain::outbox::EventMessages;
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
     TriageRefusal, TriageStore, distinct_ids, matching,
@@ -272,7 +272,7 @@ impl TriageStore for PostgresStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
-        notify: &Fanout<'_>,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
         let ids = distinct_ids(ids);
         let mut tx = self.pool.begin().await?;

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::{MIGRATOR, SqliteStore, WriteJob};
-use crate::notify::NewMessage;
+use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,

@@ -41,7 +41,7 @@ struct WriteJob {
     row: SubmissionRow,
     idempotency: Option<IdempotencyRecord>,
     /// The submission's notifications, written in its transaction.
-    outbox: Vec<crate::notify::NewMessage>,
+    outbox: Vec<crate::domain::outbox::NewMessage>,
     reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
 }
 

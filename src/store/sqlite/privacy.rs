@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::triage::insert_audit_row;
-use crate::notify::NewMessage;
-use crate::privacy::redact::redact;
+use crate::domain::outbox::NewMessage;
+use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
-use crate::notify::Fanout;
+use crate::domain::outbox::EventMessages;
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
     TriageRefusal, TriageStore, distinct_ids, fts5_query, matching,
@@ -274,7 +274,7 @@ impl TriageStore for SqliteStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
-        notify: &Fanout<'_>,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
         let ids = distinct_ids(ids);
         let ids_json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
