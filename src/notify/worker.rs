@@ -15,6 +15,9 @@ use super::{Channel, DeliveryError, Destination, Message};
 use crate::metrics::Metrics;
 use crate::store::{Failure, Store};
 
+/// How often the outbox gauges are read again.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Everything the worker needs; built by `Application`.
 #[derive(Debug)]
 pub struct Worker {
@@ -53,11 +56,14 @@ impl Worker {
     /// deliveries still in flight, so another replica (or the restart) sends them at once.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut last_gauges: Option<Instant> = None;
+        // While the outbox stays empty the polls slow down, to 8 × the interval: an idle
+        // replica barely touches the database, and a local commit wakes the worker anyway.
+        let mut idle_polls: u32 = 0;
         loop {
             if *stop.borrow() {
                 break;
             }
-            if last_gauges.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            if last_gauges.is_none_or(|t| t.elapsed() >= GAUGE_INTERVAL) {
                 self.refresh_gauges().await;
                 last_gauges = Some(Instant::now());
             }
@@ -74,13 +80,16 @@ impl Worker {
                 }
             };
             if claimed.is_empty() {
+                let wait = self.settings.poll_interval() * (1 << idle_polls.min(3));
+                idle_polls += 1;
                 tokio::select! {
-                    () = tokio::time::sleep(self.settings.poll_interval()) => {}
-                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    () = self.wake.notified() => idle_polls = 0,
                     _ = stop.changed() => {}
                 }
                 continue;
             }
+            idle_polls = 0;
             let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
             let deliveries = futures::future::join_all(claimed.iter().map(|m| self.handle(m)));
             tokio::select! {
