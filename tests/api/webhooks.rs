@@ -221,14 +221,29 @@ async fn filters_choose_endpoints_and_slack_gets_a_line_with_the_link() {
 async fn a_withdrawal_replaces_the_waiting_events_with_its_own() {
     let (secret, key) = new_secret();
     let down = free_port();
+    let mut url = String::new();
     let app = spawn_app_with(|s| {
         s.notify = fast_notify(vec![endpoint("tracker", down, &secret)], 1_000);
+        // After its first failure the created event waits a minute: it is not in flight when
+        // the withdrawal comes (one that is already being sent cannot be called back).
+        s.notify.backoff_base_ms = 60_000;
+        s.notify.backoff_cap_ms = 60_000;
+        url = s.database_url();
     })
     .await;
     let response = app.post_json(&with_contact(&app, 0)).await;
     assert_eq!(response.status(), 201);
     let receipt: Value = response.json().await.unwrap();
     let id = receipt["id"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    let failed_once = "SELECT event FROM outbox WHERE attempts = 1 AND claimed_by IS NULL";
+    while crate::raw_db::rows(&url, failed_once).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "a first attempt failed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let withdrawn = app
         .client
         .post(app.url(&format!("/api/v1/feedback/{id}/withdraw")))
