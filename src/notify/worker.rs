@@ -148,15 +148,26 @@ impl Worker {
                     .notify_messages
                     .with_label_values(&[channel, outcome])
                     .inc();
-                tracing::info!(
-                    message = message.id,
-                    event = message.event.as_str(),
-                    channel,
-                    attempts = message.attempts + 1,
-                    outcome,
-                    error = %error,
-                    "delivery failed"
-                );
+                // A retry is routine (debug); a message given up on needs an admin (warn).
+                if failure.retry_at.is_some() {
+                    tracing::debug!(
+                        message = message.id,
+                        event = message.event.as_str(),
+                        channel,
+                        attempts = message.attempts + 1,
+                        error = %error,
+                        "delivery failed; retrying later"
+                    );
+                } else {
+                    tracing::warn!(
+                        message = message.id,
+                        event = message.event.as_str(),
+                        channel,
+                        attempts = message.attempts + 1,
+                        error = %error,
+                        "delivery failed for good; the message is dead"
+                    );
+                }
                 self.store
                     .outbox_failed(message.id, &self.id, &failure, Utc::now())
                     .await
