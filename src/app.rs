@@ -103,6 +103,7 @@ impl Services {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::notify::mail::settings::check(&settings.smtp, &settings.mail)?;
         // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
         tokio::task::spawn_blocking(useragent::warm_up).await?;
         let Services {
@@ -172,7 +173,13 @@ impl Application {
             state.settings.public_url.clone(),
             state.metrics.clone(),
         )?;
-        let channels: Vec<Arc<dyn notify::Channel>> = vec![Arc::new(webhooks)];
+        let mut channels: Vec<Arc<dyn notify::Channel>> = vec![Arc::new(webhooks)];
+        let vault = ContactVault::new(&contact_keys(&state.settings)?);
+        if let Some(mail) =
+            notify::mail::MailChannel::new(state.settings.clone(), state.store.clone(), vault)?
+        {
+            channels.push(Arc::new(mail));
+        }
         Ok(Some(notify::worker::Worker {
             store: state.store.clone(),
             channels,

@@ -42,6 +42,12 @@ pub enum ApiError {
     Conflict(#[source] anyhow::Error),
     #[error("not found")]
     NotFound,
+    /// A reply to a submission that has no address to write to.
+    #[error("no contact address")]
+    NoContact,
+    /// Mail asked for while no SMTP relay is configured.
+    #[error("e-mail is not configured")]
+    MailDisabled,
     #[error("authentication required")]
     Unauthorized,
     #[error("forbidden")]
@@ -139,6 +145,8 @@ impl ApiError {
             ),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::NoContact => (StatusCode::CONFLICT, "no_contact", "No contact address"),
+            Self::MailDisabled => (StatusCode::CONFLICT, "mail_disabled", "E-mail is off"),
             Self::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -227,6 +235,14 @@ impl ApiError {
                 vec![],
             ),
             Self::NotFound => ("Nothing is here.".into(), vec![]),
+            Self::NoContact => (
+                "This submission has no e-mail address to write to (none was given, or it was erased).".into(),
+                vec![],
+            ),
+            Self::MailDisabled => (
+                "No SMTP relay is configured, so nothing can be e-mailed.".into(),
+                vec![],
+            ),
             Self::Unauthorized => (
                 "Log in, or send Authorization: Bearer <token>.".into(),
                 vec![],

@@ -218,6 +218,7 @@ impl Modify for BearerAuth {
         super::internal::show,
         super::internal::update,
         super::internal::add_note,
+        super::internal::replies::add_reply,
         super::internal::attachment,
         super::internal::audit_log,
         super::internal::stats::stats,
@@ -231,6 +232,7 @@ impl Modify for BearerAuth {
         SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, crate::domain::FieldError, TermsBody, LimitsBody,
         TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
         crate::notify::admin::Overview, crate::store::DeadMessage,
+        super::internal::replies::ReplyBody, crate::triage::desk::ReplyView,
     )),
     modifiers(&BearerAuth),
     tags(

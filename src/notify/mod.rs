@@ -10,9 +10,13 @@
 //! goes, and how a channel says that delivery failed.
 
 pub mod admin;
+pub mod digest;
 mod fanout;
+pub mod mail;
 pub mod payload;
+pub mod replies;
 pub mod settings;
+mod stored;
 pub mod webhook;
 pub mod worker;
 

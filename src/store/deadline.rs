@@ -160,3 +160,16 @@ with_deadlines! {
         bounded fn discard_message(&self, id: i64) -> Result<bool, StoreError>;
     }
 }
+
+with_deadlines! {
+    impl MailStore {
+        bounded fn insert_reply(&self, reply: &mail::ReplyRow, message: &mail::OutboxEntry, audit: &AuditEntry) -> Result<mail::ReplyOutcome, StoreError>;
+        bounded fn replies(&self, submission: Uuid) -> Result<Vec<mail::ReplyRow>, StoreError>;
+        bounded fn reply(&self, id: Uuid) -> Result<Option<mail::ReplyRow>, StoreError>;
+        bounded fn mail_preferences(&self, user: &str) -> Result<mail::MailPreferences, StoreError>;
+        bounded fn set_mail_preferences(&self, user: &str, preferences: &mail::MailPreferences) -> Result<bool, StoreError>;
+        bounded fn subscribers(&self, kind: &str, mode: mail::SubscriptionMode) -> Result<Vec<(String, String)>, StoreError>;
+        bounded fn queue_digests(&self, due: DateTime<Utc>, now: DateTime<Utc>, message: &mail::DigestMessage) -> Result<u64, StoreError>;
+        bounded fn digest_items(&self, kinds: &[String], since: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<(Vec<mail::DigestItem>, i64), StoreError>;
+    }
+}

@@ -7,6 +7,7 @@
 //! keep up. The same behaviour is tested on both backends by the API suite.
 
 mod deadline;
+pub mod mail;
 pub mod matching;
 mod model;
 mod outbox;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use crate::domain::outbox::{EventMessages, NewMessage};
 pub use deadline::DeadlineStore;
+pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode};
 pub use model::*;
 pub use outbox::{DeadMessage, Failure, OutboxStore, OutboxSummary};
 pub use postgres::PostgresStore;
@@ -308,6 +310,7 @@ pub trait Store:
     + StaffStore
     + PrivacyStore
     + OutboxStore
+    + MailStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -322,6 +325,7 @@ impl<T> Store for T where
         + StaffStore
         + PrivacyStore
         + OutboxStore
+        + MailStore
         + Send
         + Sync
         + std::fmt::Debug

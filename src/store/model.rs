@@ -258,9 +258,9 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Audit actions that disclose a submission's contact details; an erasure unlinks them from
+/// Audit actions that disclose or use a submission's contact details (viewing, exporting, replying); an erasure unlinks them from
 /// the submission, so what is left of it cannot be grouped by the person who sent it.
-pub const CONTACT_ACCESS_ACTIONS: [&str; 2] = ["view_contact", "export_contact"];
+pub const CONTACT_ACCESS_ACTIONS: [&str; 3] = ["view_contact", "export_contact", "reply_contact"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRecord {

@@ -11,7 +11,9 @@ use crate::domain::{FieldError, Kind, MAX_LABELS, Status, TriagePatch, Validatio
 use crate::notify::{Event, Fanout, NotifySettings};
 use crate::privacy::{ContactVault, OpenedContact};
 use crate::staff::Staff;
-use crate::store::{AuditEntry, NoteRow, Store, StoreError, SubmissionRow, TriageRefusal};
+use crate::store::{
+    AuditEntry, NoteRow, ReplyRow, Store, StoreError, SubmissionRow, TriageRefusal,
+};
 
 /// Likely duplicates listed with a submission.
 const DUPLICATES_SHOWN: u32 = 20;
@@ -70,6 +72,8 @@ pub struct Detail {
     pub attachments: Vec<AttachmentView>,
     pub contact: Option<OpenedContact>,
     pub notes: Vec<NoteView>,
+    /// What staff e-mailed to the submitter about it, oldest first.
+    pub replies: Vec<ReplyView>,
     pub likely_duplicates: Vec<Uuid>,
 }
 
@@ -105,6 +109,26 @@ pub struct AttachmentView {
     pub sha256: String,
     pub content_type: String,
     pub is_image: bool,
+}
+
+/// A reply e-mailed to the submitter, as staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReplyView {
+    pub id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ReplyRow> for ReplyView {
+    fn from(row: ReplyRow) -> Self {
+        Self {
+            id: row.id,
+            author: row.author,
+            body: row.body,
+            created_at: row.created_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -154,6 +178,7 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
         }
     };
     let notes = desk.store.notes(id).await?;
+    let replies = desk.store.replies(id).await?;
     let likely_duplicates = match &row.fingerprint {
         Some(fp) => {
             desk.store
@@ -211,6 +236,7 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
                 created_at: n.created_at,
             })
             .collect(),
+        replies: replies.into_iter().map(Into::into).collect(),
         likely_duplicates,
     })
 }

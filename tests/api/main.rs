@@ -21,6 +21,7 @@ mod idempotency;
 mod intake_json;
 mod internal;
 mod key_rotation;
+mod mail;
 mod monitoring;
 mod operations;
 mod outbox;

@@ -6,6 +6,7 @@ pub mod download;
 pub(super) mod outbox;
 pub(super) mod privacy;
 pub mod query;
+pub mod replies;
 pub mod stats;
 
 use crate::domain::{Kind, Status};
@@ -33,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/internal/feedback", get(list))
         .route("/api/v1/internal/feedback/{id}", get(show).patch(update))
         .route("/api/v1/internal/feedback/{id}/notes", post(add_note))
+        .route(
+            "/api/v1/internal/feedback/{id}/replies",
+            post(replies::add_reply),
+        )
         .route(
             "/api/v1/internal/feedback/{id}/attachments/{n}",
             get(attachment),
@@ -154,7 +159,7 @@ impl From<DeskError> for ApiError {
     }
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 

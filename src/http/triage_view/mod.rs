@@ -5,6 +5,7 @@
 mod actions;
 mod errors;
 mod format;
+mod mail;
 mod outbox;
 mod pages;
 mod privacy;
@@ -40,6 +41,10 @@ pub fn templates() -> Environment<'static> {
         ("error.html", include_str!("templates/error.html")),
         ("trends.html", include_str!("templates/trends.html")),
         ("outbox.html", include_str!("templates/outbox.html")),
+        (
+            "subscriptions.html",
+            include_str!("templates/subscriptions.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -62,6 +67,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(submission::detail).post(submission::update),
         )
         .route("/triage/feedback/{id}/notes", post(submission::add_note))
+        .route("/triage/feedback/{id}/replies", post(mail::add_reply))
+        .route(
+            "/triage/subscriptions",
+            get(mail::subscriptions_page).post(mail::save_subscriptions),
+        )
         .route(
             "/triage/feedback/{id}/duplicates",
             post(submission::mark_duplicates),

@@ -3,6 +3,7 @@
 //! PostgreSQL's advisory lock, so replicas starting together migrate once.
 
 mod intake;
+mod mail;
 mod outbox;
 mod privacy;
 mod staff;

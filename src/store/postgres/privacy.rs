@@ -83,6 +83,8 @@ async fn redact_texts(
                 .await?;
             changed += 1;
         }
+        // Replies are written to the person and may greet or quote them.
+        changed += super::mail::redact_replies(tx, ids, terms).await?;
     }
     Ok(changed)
 }

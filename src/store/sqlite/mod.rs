@@ -8,6 +8,7 @@
 //! written again with a savepoint per submission, so a failing submission fails alone.
 
 mod intake;
+mod mail;
 mod outbox;
 mod privacy;
 mod staff;

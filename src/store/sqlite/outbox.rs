@@ -10,7 +10,16 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::domain::outbox::{Destination, Event, EventMessages, Message, NewMessage};
+use crate::store::mail::OutboxEntry;
 use crate::store::{DeadMessage, Failure, OutboxStore, OutboxSummary, StoreError};
+
+/// One outbox row to write: the columns, from a [`NewMessage`] or a mail [`OutboxEntry`].
+struct Columns<'a> {
+    event: &'a str,
+    submission: Option<Uuid>,
+    destination: String,
+    payload: &'a serde_json::Value,
+}
 
 /// Writes `messages` (due at once) inside the caller's transaction: one statement, none when
 /// there is nothing to write.
@@ -18,7 +27,40 @@ pub async fn insert_outbox_messages(
     conn: &mut SqliteConnection,
     messages: &[NewMessage],
 ) -> Result<(), sqlx::Error> {
-    if messages.is_empty() {
+    let rows: Vec<Columns<'_>> = messages
+        .iter()
+        .map(|m| Columns {
+            event: m.event.as_str(),
+            submission: m.submission,
+            destination: m.destination.to_column(),
+            payload: &m.payload,
+        })
+        .collect();
+    insert_columns(conn, &rows).await
+}
+
+/// [`insert_outbox_messages`] for the mail store's entries (the outbox's columns).
+pub(crate) async fn insert_outbox_entries(
+    conn: &mut SqliteConnection,
+    entries: &[OutboxEntry],
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<Columns<'_>> = entries
+        .iter()
+        .map(|e| Columns {
+            event: &e.event,
+            submission: e.submission,
+            destination: e.destination.clone(),
+            payload: &e.payload,
+        })
+        .collect();
+    insert_columns(conn, &rows).await
+}
+
+async fn insert_columns(
+    conn: &mut SqliteConnection,
+    rows: &[Columns<'_>],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
         return Ok(());
     }
     let now = Utc::now();
@@ -26,11 +68,11 @@ pub async fn insert_outbox_messages(
         "INSERT INTO outbox (event, submission_id, destination, payload, next_attempt_at, \
          created_at) ",
     );
-    qb.push_values(messages, |mut b, m| {
-        b.push_bind(m.event.as_str())
-            .push_bind(m.submission.map(|id| id.to_string()))
-            .push_bind(m.destination.to_column())
-            .push_bind(m.payload.to_string())
+    qb.push_values(rows, |mut b, c| {
+        b.push_bind(c.event.to_owned())
+            .push_bind(c.submission.map(|id| id.to_string()))
+            .push_bind(c.destination.clone())
+            .push_bind(c.payload.to_string())
             .push_bind(now)
             .push_bind(now);
     });
