@@ -142,6 +142,17 @@ pub trait EventMessages: Send + Sync + fmt::Debug {
     fn messages(&self, submission: Uuid, kind: &str) -> Vec<NewMessage>;
 }
 
+/// Who hears about events: the configuration's routing (`notify` implements it for the
+/// `[notify]` settings), handed to services that change submissions without knowing channels.
+pub trait Notifier: Send + Sync + fmt::Debug {
+    /// The messages `event`, carrying `payload`, produces for each submission it concerns.
+    fn for_event<'a>(
+        &'a self,
+        event: Event,
+        payload: &'a serde_json::Value,
+    ) -> Box<dyn EventMessages + 'a>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,8 @@
 
 use uuid::Uuid;
 
-use super::settings::NotifySettings;
-use super::{Destination, Event, EventMessages, NewMessage};
+use super::{Destination, Event, EventMessages, NewMessage, Notifier};
+use crate::config::notify::NotifySettings;
 
 /// The messages `event` about `submission` (of `kind`) produces. `payload` is what every
 /// message carries (for `submission.updated`, the change); the submission itself is read when
@@ -54,6 +54,20 @@ pub struct Fanout<'a> {
     pub payload: &'a serde_json::Value,
 }
 
+impl Notifier for NotifySettings {
+    fn for_event<'a>(
+        &'a self,
+        event: Event,
+        payload: &'a serde_json::Value,
+    ) -> Box<dyn EventMessages + 'a> {
+        Box::new(Fanout {
+            event,
+            settings: self,
+            payload,
+        })
+    }
+}
+
 /// Settings under which nothing is sent, for [`Fanout::none`].
 static SILENT: NotifySettings = NotifySettings {
     worker: false,
@@ -87,7 +101,7 @@ impl EventMessages for Fanout<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::settings::{WebhookEndpoint, WebhookFormat};
+    use crate::config::notify::{WebhookEndpoint, WebhookFormat};
 
     fn endpoint(name: &str, events: Vec<Event>, kinds: Vec<&str>) -> WebhookEndpoint {
         WebhookEndpoint {

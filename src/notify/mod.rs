@@ -15,7 +15,6 @@ mod fanout;
 pub mod mail;
 pub mod payload;
 pub mod replies;
-pub mod settings;
 mod stored;
 pub mod webhook;
 pub mod worker;
@@ -25,11 +24,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use crate::config::notify::{NotifySettings, WebhookEndpoint, WebhookFormat};
 /// The message types live in `domain::outbox`, below the store that writes them; they are
 /// named here too, as the contract between the outbox and its channels.
-pub use crate::domain::outbox::{Destination, Event, EventMessages, Message, NewMessage};
+pub use crate::domain::outbox::{Destination, Event, EventMessages, Message, NewMessage, Notifier};
 pub use fanout::{Fanout, fan_out};
-pub use settings::{NotifySettings, WebhookEndpoint, WebhookFormat};
 
 /// Why a delivery failed. The text is stored in `outbox.last_error` and shown to admins, so
 /// it must never hold contact details or message text.

@@ -14,12 +14,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 use super::payload::{gone_data, slack_body, standard_body, submission_data, triage_link};
-use super::settings::{WebhookEndpoint, WebhookFormat};
 use super::{Channel, DeliveryError, Destination, Event, Message};
+use crate::config::notify::{WebhookEndpoint, WebhookFormat};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -28,18 +28,7 @@ pub const BODY_CAP: usize = 4096;
 /// Longest `Retry-After` honoured.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(6 * 3600);
 
-/// The key bytes of a `whsec_<base64>` secret.
-pub fn secret_bytes(secret: &SecretString) -> Result<Vec<u8>, String> {
-    let text = secret.expose_secret();
-    let encoded = text.strip_prefix("whsec_").unwrap_or(text);
-    let bytes = STANDARD
-        .decode(encoded)
-        .map_err(|_| "the secret is not whsec_<base64>".to_owned())?;
-    if bytes.len() < 16 {
-        return Err("the secret is shorter than 16 bytes".to_owned());
-    }
-    Ok(bytes)
-}
+pub use crate::config::notify::secret_bytes;
 
 /// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
@@ -261,6 +250,8 @@ impl Channel for WebhookChannel {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::SecretString;
+
     use super::*;
 
     /// The example of the Standard Webhooks specification.

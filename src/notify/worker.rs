@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
-use super::settings::NotifySettings;
 use super::{Channel, DeliveryError, Destination, Message};
+use crate::config::notify::NotifySettings;
 use crate::metrics::Metrics;
 use crate::store::{Failure, Store};
 

@@ -11,7 +11,7 @@ use super::ContactVault;
 use super::redact::contact_terms;
 use super::requests::{PrivacyError, delete_pending_objects};
 use crate::blobs::Blobs;
-use crate::notify::{Event, NotifySettings, fan_out};
+use crate::domain::outbox::{Event, Notifier};
 use crate::store::{AuditEntry, EraseScope, Store};
 
 /// The intake's 201 body with the submission's `withdraw_token` added (computed, never stored).
@@ -35,7 +35,7 @@ pub async fn withdraw(
     store: &dyn Store,
     blobs: &Blobs,
     vault: &ContactVault,
-    notify: &NotifySettings,
+    notify: &dyn Notifier,
     id: Uuid,
     token: &str,
 ) -> Result<bool, PrivacyError> {
@@ -57,13 +57,10 @@ pub async fn withdraw(
         submission_id: None,
         detail: None,
     };
-    let messages = fan_out(
-        Event::SubmissionWithdrawn,
-        notify,
-        id,
-        row.kind.as_str(),
-        &serde_json::json!({}),
-    );
+    let nothing = serde_json::json!({});
+    let messages = notify
+        .for_event(Event::SubmissionWithdrawn, &nothing)
+        .messages(id, row.kind.as_str());
     let erased = store
         .erase(&[id], EraseScope::Everything, &terms, &entry, &messages)
         .await?;

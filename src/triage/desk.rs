@@ -7,8 +7,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::StatusCounts;
+use crate::domain::outbox::{Event, Notifier};
 use crate::domain::{FieldError, Kind, MAX_LABELS, Status, TriagePatch, ValidationErrors};
-use crate::notify::{Event, Fanout, NotifySettings};
 use crate::privacy::{ContactVault, OpenedContact};
 use crate::staff::Staff;
 use crate::store::{
@@ -29,7 +29,7 @@ pub struct Desk<'a> {
     pub vault: &'a ContactVault,
     pub status_counts: &'a StatusCounts,
     /// Who hears about triage changes (written in the change's transaction)…
-    pub notify: &'a NotifySettings,
+    pub notify: &'a dyn Notifier,
     /// …and the outbox worker to wake when they were.
     pub outbox_wake: &'a tokio::sync::Notify,
 }
@@ -288,18 +288,15 @@ pub async fn apply(
         detail: Some(patch.describe()),
     };
     let changes = serde_json::json!({ "changes": changes(patch) });
-    let notify = Fanout {
-        event: Event::SubmissionUpdated,
-        settings: desk.notify,
-        payload: &changes,
-    };
-    let outcome = desk.store.apply_triage(ids, patch, &audit, &notify).await?;
+    let messages = desk.notify.for_event(Event::SubmissionUpdated, &changes);
+    let outcome = desk
+        .store
+        .apply_triage(ids, patch, &audit, messages.as_ref())
+        .await?;
     match outcome {
         Ok(()) => {
             desk.status_counts.clear();
-            if !desk.notify.webhooks.is_empty() {
-                desk.outbox_wake.notify_one();
-            }
+            desk.outbox_wake.notify_one();
             Ok(())
         }
         Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),

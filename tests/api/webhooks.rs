@@ -244,6 +244,8 @@ async fn a_withdrawal_replaces_the_waiting_events_with_its_own() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The receiver is back, the created event still waits its backoff: then the withdrawal.
+    let receiver = Receiver::start(down, key, Mode::Accept).await;
     let withdrawn = app
         .client
         .post(app.url(&format!("/api/v1/feedback/{id}/withdraw")))
@@ -252,11 +254,15 @@ async fn a_withdrawal_replaces_the_waiting_events_with_its_own() {
         .await
         .unwrap();
     assert_eq!(withdrawn.status(), 200);
-    let summary = app.state.store.outbox_summary().await.unwrap();
-    assert_eq!(summary.pending, 1, "only the withdrawal's own event waits");
-
-    let receiver = Receiver::start(down, key, Mode::Accept).await;
     let received = receiver.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(received[0].body["type"], "submission.withdrawn");
     assert_eq!(received[0].body["data"], json!({ "id": id }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "the created event was deleted, never sent"
+    );
+    let summary = app.state.store.outbox_summary().await.unwrap();
+    assert_eq!((summary.pending, summary.dead), (0, 0));
 }

@@ -1,13 +1,16 @@
 //! The `[notify]` section of the configuration: how the outbox worker paces itself, and the
-//! webhook endpoints. Kept beside the code that reads it so that a new channel adds its own
-//! settings here without touching the rest of `config`.
+//! webhook endpoints (read by `notify`; here, below it, like the rest of the settings).
 
 use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::Event;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::ExposeSecret;
+
+use crate::domain::outbox::Event;
 
 /// How a webhook endpoint's body is shaped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -144,7 +147,7 @@ impl NotifySettings {
                 let secret = endpoint.secret.as_ref().ok_or_else(|| {
                     anyhow::anyhow!("webhook {:?} needs a secret (whsec_…)", endpoint.name)
                 })?;
-                super::webhook::secret_bytes(secret)
+                secret_bytes(secret)
                     .map_err(|e| anyhow::anyhow!("webhook {:?}: {e}", endpoint.name))?;
             }
         }
@@ -158,4 +161,17 @@ impl NotifySettings {
         );
         Ok(())
     }
+}
+
+/// The key bytes of a `whsec_<base64>` secret.
+pub fn secret_bytes(secret: &SecretString) -> Result<Vec<u8>, String> {
+    let text = secret.expose_secret();
+    let encoded = text.strip_prefix("whsec_").unwrap_or(text);
+    let bytes = STANDARD
+        .decode(encoded)
+        .map_err(|_| "the secret is not whsec_<base64>".to_owned())?;
+    if bytes.len() < 16 {
+        return Err("the secret is shorter than 16 bytes".to_owned());
+    }
+    Ok(bytes)
 }
