@@ -147,6 +147,8 @@ pub async fn app_with_mail(
         settings.smtp.from = Some("Feedback <feedback@example.org>".into());
         settings.smtp.timeout_secs = 5;
         settings.public_url = Some("https://feedback.example.org/".into());
+        // These tests deliver by hand (`drain`), so the app's own outbox worker stays off.
+        settings.notify.worker = false;
         configure(settings);
     })
     .await;
@@ -232,7 +234,7 @@ async fn settle(app: &TestApp, id: i64, outcome: &Result<(), DeliveryError>) {
                         .await
                         .unwrap();
                 }
-                Err(DeliveryError::Retry(text)) => {
+                Err(DeliveryError::Retry(text) | DeliveryError::RetryAfter(text, _)) => {
                     sqlx::query(sql_failed)
                         .bind(text)
                         .bind(id)
