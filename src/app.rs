@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::housekeeping;
 use crate::http;
 use crate::metrics::Metrics;
+use crate::notify;
 use crate::privacy::{ContactKeys, ContactVault, files};
 use crate::staff::LoginGuard;
 use crate::state::{App, AppState};
@@ -110,6 +111,7 @@ impl Application {
             blobs,
             vault,
         } = Services::open(&settings).await?;
+        settings.notify.validate()?;
         let public = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -129,6 +131,7 @@ impl Application {
             login_guard: LoginGuard::new(settings.login_attempts_per_minute),
             memory: MemoryBudget::new(settings.intake_memory_budget_bytes),
             status_counts: StatusCounts::default(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
             store,
             blobs,
             vault,
@@ -157,6 +160,36 @@ impl Application {
         self.state.clone()
     }
 
+    /// This replica's outbox worker with its channels, unless turned off.
+    fn outbox_worker(&self, replica: &str) -> anyhow::Result<Option<notify::worker::Worker>> {
+        let state = &self.state;
+        if !state.settings.notify.worker {
+            return Ok(None);
+        }
+        let webhooks = notify::webhook::WebhookChannel::new(
+            &state.settings.notify.webhooks,
+            state.settings.notify.delivery_timeout(),
+            state.store.clone(),
+            state.settings.public_url.clone(),
+            state.metrics.clone(),
+        )?;
+        let mut channels: Vec<Arc<dyn notify::Channel>> = vec![Arc::new(webhooks)];
+        let vault = ContactVault::new(&contact_keys(&state.settings)?);
+        if let Some(mail) =
+            notify::mail::MailChannel::new(state.settings.clone(), state.store.clone(), vault)?
+        {
+            channels.push(Arc::new(mail));
+        }
+        Ok(Some(notify::worker::Worker {
+            store: state.store.clone(),
+            channels,
+            settings: state.settings.notify.clone(),
+            metrics: state.metrics.clone(),
+            id: replica.to_owned(),
+            wake: state.outbox_wake.clone(),
+        }))
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets requests in flight finish
     /// and waits for the pending commits.
     pub async fn run_until(
@@ -174,6 +207,9 @@ impl Application {
 
         let replica = uuid::Uuid::new_v4().to_string();
         let housekeeping = tokio::spawn(housekeeping::run(self.state.clone(), replica.clone()));
+        let outbox = self
+            .outbox_worker(&replica)?
+            .map(|w| tokio::spawn(w.run(stop_rx.clone())));
         let public = http::serve::serve(
             self.public,
             http::public_router(self.state.clone()),
@@ -186,6 +222,10 @@ impl Application {
         );
         tokio::join!(public, admin);
         housekeeping.abort();
+        if let Some(outbox) = outbox {
+            // Stopped with the listeners: in-flight deliveries are given back, not waited for.
+            let _ = outbox.await;
+        }
         // A pass stopped half-way must not keep the other replicas (or our restart) waiting.
         if let Err(error) = self
             .state

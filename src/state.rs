@@ -37,6 +37,8 @@ pub struct App {
     /// Memory for request bodies in flight, shared by all requests.
     pub memory: MemoryBudget,
     pub status_counts: StatusCounts,
+    /// Wakes this replica's outbox worker after a commit wrote messages.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// The shared state of the routers: one `App` behind an `Arc`.
@@ -52,12 +54,21 @@ impl Deref for AppState {
 }
 
 impl App {
+    /// Tells the outbox worker that messages were written (a no-op when none were).
+    pub fn outbox_written(&self, messages: usize) {
+        if messages > 0 {
+            self.outbox_wake.notify_one();
+        }
+    }
+
     /// The staff side of triage, over this process's store, keys and count cache.
     pub fn desk(&self) -> Desk<'_> {
         Desk {
             store: self.store.as_ref(),
             vault: &self.vault,
             status_counts: &self.status_counts,
+            notify: &self.settings.notify,
+            outbox_wake: &self.outbox_wake,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod fields;
 mod form;
+pub mod outbox;
 mod patch;
 pub mod redact;
 mod terms;

@@ -18,6 +18,7 @@ use super::body::{self, Received, TEXT_ALLOWANCE};
 use super::error::ApiError;
 use crate::attachments::{Staged, StoredAttachment};
 use crate::domain::{FieldError, Submission, ValidationErrors};
+use crate::notify::{self, Event};
 use crate::state::AppState;
 use crate::store::IDEMPOTENCY_WINDOW_HOURS;
 use crate::store::{
@@ -166,9 +167,24 @@ async fn accept(
         content_sha256: content_sha256.clone(),
     });
 
+    let mut outbox = notify::fan_out(
+        Event::SubmissionCreated,
+        &state.settings.notify,
+        id,
+        kind.as_str(),
+        &serde_json::json!({}),
+    );
+    // Staff "at once" and the submitter's acknowledgement, when mail is on.
+    outbox.extend(notify::mail::intake_messages(&state.settings, &row));
+    let messages = outbox.len();
     staged.commit_started();
-    match state.store.insert_submission(row, idempotency).await {
+    match state
+        .store
+        .insert_submission(row, idempotency, outbox)
+        .await
+    {
         Ok(InsertOutcome::Inserted) => {
+            state.outbox_written(messages);
             state
                 .metrics
                 .submissions_accepted

@@ -174,7 +174,7 @@ pub async fn erase(
         submission_id: None,
         detail: Some(format!("receipt={receipt}")),
     };
-    let erased = store.erase(&ids, scope, &terms, &entry).await?;
+    let erased = store.erase(&ids, scope, &terms, &entry, &[]).await?;
     let objects_deleted = match delete_pending_objects(store, blobs).await {
         Ok(n) => n,
         Err(error) => {
@@ -281,7 +281,7 @@ pub async fn apply_retention(
             }
             let entry = retention_audit("retention_contacts");
             removed.1 += store
-                .erase(&ids, EraseScope::Contact, &[], &entry)
+                .erase(&ids, EraseScope::Contact, &[], &entry, &[])
                 .await?
                 .contacts_removed;
         }
@@ -295,7 +295,7 @@ pub async fn apply_retention(
             }
             let entry = retention_audit("retention_submissions");
             removed.0 += store
-                .erase(&ids, EraseScope::Everything, &[], &entry)
+                .erase(&ids, EraseScope::Everything, &[], &entry, &[])
                 .await?
                 .submissions_removed;
         }

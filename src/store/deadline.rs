@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::outbox::{EventMessages, Message, NewMessage};
 
 /// A [`Store`] whose operations each finish within `limit` or fail with a timeout.
 #[derive(Debug)]
@@ -68,7 +69,7 @@ macro_rules! with_deadlines {
 with_deadlines! {
     impl IntakeStore {
         bounded fn ping(&self) -> Result<(), StoreError>;
-        bounded fn insert_submission(&self, row: SubmissionRow, idempotency: Option<IdempotencyRecord>) -> Result<InsertOutcome, StoreError>;
+        bounded fn insert_submission(&self, row: SubmissionRow, idempotency: Option<IdempotencyRecord>, outbox: Vec<NewMessage>) -> Result<InsertOutcome, StoreError>;
         bounded fn idempotent_response(&self, key_hash: &str, not_before: DateTime<Utc>) -> Result<Option<StoredResponse>, StoreError>;
         bounded fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError>;
         bounded fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;
@@ -88,7 +89,7 @@ with_deadlines! {
         bounded fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
         bounded fn staff_names(&self) -> Result<Vec<String>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
-        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry) -> Result<Result<(), TriageRefusal>, StoreError>;
+        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry, notify: &dyn EventMessages) -> Result<Result<(), TriageRefusal>, StoreError>;
         bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
         bounded fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
         bounded fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
@@ -138,7 +139,7 @@ with_deadlines! {
 with_deadlines! {
     impl PrivacyStore {
         bounded fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
-        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, redact: &[String], audit: &AuditEntry) -> Result<Erased, StoreError>;
+        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, redact: &[String], audit: &AuditEntry, outbox: &[NewMessage]) -> Result<Erased, StoreError>;
         bounded fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError>;
         bounded fn contacts_to_reseal(&self, key_id: &str, after: Option<Uuid>, limit: u32) -> Result<Vec<(Uuid, ContactRow)>, StoreError>;
         bounded fn reseal_contact(&self, submission_id: Uuid, old_key_id: &str, sealed: &ContactRow) -> Result<bool, StoreError>;
@@ -150,6 +151,19 @@ with_deadlines! {
         bounded fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
         bounded fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
         unbounded fn scrub_erased(&self) -> Result<(), StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl OutboxStore {
+        bounded fn claim_outbox(&self, worker: &str, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<Vec<Message>, StoreError>;
+        bounded fn outbox_delivered(&self, id: i64) -> Result<(), StoreError>;
+        bounded fn outbox_failed(&self, id: i64, worker: &str, failure: &Failure, now: DateTime<Utc>) -> Result<(), StoreError>;
+        bounded fn release_outbox(&self, worker: &str, ids: &[i64]) -> Result<(), StoreError>;
+        bounded fn outbox_summary(&self) -> Result<OutboxSummary, StoreError>;
+        bounded fn dead_messages(&self, limit: u32) -> Result<Vec<DeadMessage>, StoreError>;
+        bounded fn retry_message(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+        bounded fn discard_message(&self, id: i64) -> Result<bool, StoreError>;
     }
 }
 

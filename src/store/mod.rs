@@ -10,6 +10,7 @@ mod deadline;
 pub mod mail;
 pub mod matching;
 mod model;
+mod outbox;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -23,9 +24,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::outbox::{EventMessages, NewMessage};
 pub use deadline::DeadlineStore;
 pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode};
 pub use model::*;
+pub use outbox::{DeadMessage, Failure, OutboxStore, OutboxSummary};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -63,6 +66,7 @@ pub trait IntakeStore {
         &self,
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
+        outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError>;
     async fn idempotent_response(
         &self,
@@ -109,13 +113,15 @@ pub trait TriageStore {
     /// Submissions per status among those the filter (but its status) matches.
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Applies a patch to every one of `ids` (repeats ignored) and writes one audit row per
-    /// submission, copied from `audit`, in one transaction: either all of them change or, when
-    /// the change is refused, none does and nothing is audited.
+    /// submission, copied from `audit`, and the messages `notify` produces for each, in one
+    /// transaction: either all of them change or, when the change is refused, none does and
+    /// nothing is audited or sent.
     async fn apply_triage(
         &self,
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
@@ -255,12 +261,15 @@ pub trait PrivacyStore {
     /// same transaction. Every whole-word occurrence of `redact` (the person's name and
     /// address) is replaced in the notes and texts of `ids`, and addresses among them in any
     /// staff note; contact views of `ids` in the audit log are unlinked from the submission.
+    /// Erasing everything also deletes their outbox messages, then writes `outbox` (a
+    /// withdrawal's own event), in the same transaction.
     async fn erase(
         &self,
         ids: &[Uuid],
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError>;
     /// Leaves no physical trace of what was erased: on SQLite merges the full-text index and
     /// truncates the WAL (with `secure_delete` on, freed pages are already zeroed); on
@@ -319,6 +328,7 @@ pub trait Store:
     + PersonalQueueStore
     + StaffStore
     + PrivacyStore
+    + OutboxStore
     + MailStore
     + Send
     + Sync
@@ -334,6 +344,7 @@ impl<T> Store for T where
         + PersonalQueueStore
         + StaffStore
         + PrivacyStore
+        + OutboxStore
         + MailStore
         + Send
         + Sync

@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::StatusCounts;
+use crate::domain::outbox::{Event, Notifier};
 use crate::domain::{FieldError, Kind, MAX_LABELS, Status, TriagePatch, ValidationErrors};
 use crate::privacy::{ContactVault, OpenedContact};
 use crate::staff::Staff;
@@ -34,6 +35,10 @@ pub struct Desk<'a> {
     pub store: &'a dyn Store,
     pub vault: &'a ContactVault,
     pub status_counts: &'a StatusCounts,
+    /// Who hears about triage changes (written in the change's transaction)…
+    pub notify: &'a dyn Notifier,
+    /// …and the outbox worker to wake when they were.
+    pub outbox_wake: &'a tokio::sync::Notify,
 }
 
 /// Why the desk did not do what it was asked.
@@ -302,6 +307,33 @@ async fn similar_text(
         .collect())
 }
 
+/// What a triage change sets, as a `submission.updated` event tells it.
+fn changes(patch: &TriagePatch) -> serde_json::Value {
+    let mut changes = serde_json::Map::new();
+    if let Some(status) = patch.status {
+        changes.insert("status".into(), status.as_str().into());
+    }
+    if let Some(labels) = &patch.labels {
+        changes.insert("labels".into(), labels.as_slice().into());
+    }
+    if let Some(label) = &patch.add_label {
+        changes.insert("add_label".into(), label.as_str().into());
+    }
+    if let Some(label) = &patch.remove_label {
+        changes.insert("remove_label".into(), label.as_str().into());
+    }
+    if let Some(assignee) = &patch.assignee {
+        changes.insert("assignee".into(), assignee.clone().into());
+    }
+    if let Some(duplicate_of) = &patch.duplicate_of {
+        changes.insert(
+            "duplicate_of".into(),
+            duplicate_of.map(|id| id.to_string()).into(),
+        );
+    }
+    changes.into()
+}
+
 /// Applies a change to the submissions `ids` (repeats count once) in one transaction with
 /// one audit row each. All or nothing: when one of them does not exist the answer is
 /// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, a
@@ -334,10 +366,16 @@ pub async fn apply(
         submission_id: None,
         detail: Some(patch.describe()),
     };
-    let outcome = desk.store.apply_triage(ids, patch, &audit).await?;
+    let changes = serde_json::json!({ "changes": changes(patch) });
+    let messages = desk.notify.for_event(Event::SubmissionUpdated, &changes);
+    let outcome = desk
+        .store
+        .apply_triage(ids, patch, &audit, messages.as_ref())
+        .await?;
     match outcome {
         Ok(()) => {
             desk.status_counts.clear();
+            desk.outbox_wake.notify_one();
             Ok(())
         }
         Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),

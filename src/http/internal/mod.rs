@@ -3,6 +3,7 @@
 //! Every route needs a bearer token or a staff session (401), and a role (403).
 
 pub mod download;
+pub(super) mod outbox;
 pub(super) mod privacy;
 pub mod query;
 pub mod replies;
@@ -45,6 +46,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/internal/stats", get(stats::stats))
         .route("/api/v1/internal/privacy/export", post(privacy::export))
         .route("/api/v1/internal/privacy/erase", post(privacy::erase))
+        .route("/api/v1/internal/outbox", get(outbox::show))
+        .route("/api/v1/internal/outbox/{id}/retry", post(outbox::retry))
+        .route(
+            "/api/v1/internal/outbox/{id}",
+            axum::routing::delete(outbox::discard),
+        )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

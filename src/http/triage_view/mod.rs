@@ -6,6 +6,7 @@ mod actions;
 mod errors;
 mod format;
 mod mail;
+mod outbox;
 mod pages;
 mod privacy;
 mod queue;
@@ -39,6 +40,7 @@ pub fn templates() -> Environment<'static> {
         ("privacy.html", include_str!("templates/privacy.html")),
         ("error.html", include_str!("templates/error.html")),
         ("trends.html", include_str!("templates/trends.html")),
+        ("outbox.html", include_str!("templates/outbox.html")),
         (
             "subscriptions.html",
             include_str!("templates/subscriptions.html"),
@@ -82,6 +84,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/triage/privacy",
             get(privacy::privacy_page).post(privacy::privacy_action),
         )
+        .route("/triage/outbox", get(outbox::outbox_page))
+        .route("/triage/outbox/{id}", post(outbox::outbox_action))
         .route("/triage/static/triage.css", get(stylesheet))
         .route("/triage/{*rest}", get(not_found))
         .layer(middleware::from_fn_with_state(

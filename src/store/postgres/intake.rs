@@ -9,6 +9,7 @@ use sqlx::postgres::{PgConnection, PgRow};
 use uuid::Uuid;
 
 use super::{MIGRATOR, PostgresStore};
+use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
@@ -149,9 +150,14 @@ impl IntakeStore for PostgresStore {
         &self,
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
+        outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        match insert_rows(&mut tx, &row, idempotency.as_ref()).await {
+        let written = match insert_rows(&mut tx, &row, idempotency.as_ref()).await {
+            Ok(()) => super::outbox::insert_outbox_messages(&mut tx, &outbox).await,
+            Err(error) => Err(error),
+        };
+        match written {
             Ok(()) => {
                 tx.commit().await?;
                 Ok(InsertOutcome::Inserted)

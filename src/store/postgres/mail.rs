@@ -7,7 +7,7 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::PostgresStore;
-use super::outbox::insert_outbox_messages;
+use super::outbox::insert_outbox_entries;
 use super::triage::insert_audit_row;
 use crate::store::mail::{
     DigestItem, DigestMessage, MailPreferences, MailStore, OutboxEntry, ReplyOutcome, ReplyRow,
@@ -63,7 +63,7 @@ impl MailStore for PostgresStore {
         .bind(reply.created_at)
         .execute(&mut *tx)
         .await?;
-        insert_outbox_messages(&mut tx, std::slice::from_ref(message)).await?;
+        insert_outbox_entries(&mut tx, std::slice::from_ref(message)).await?;
         insert_audit_row(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(ReplyOutcome::Stored)
@@ -185,7 +185,7 @@ impl MailStore for PostgresStore {
                 continue;
             }
             let since = last.unwrap_or(due - Duration::days(1));
-            insert_outbox_messages(&mut tx, &[message(&user, since, now)]).await?;
+            insert_outbox_entries(&mut tx, &[message(&user, since, now)]).await?;
             sqlx::query("UPDATE staff_users SET last_digest_at = $1 WHERE name = $2")
                 .bind(now)
                 .bind(&user)

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use super::triage::insert_audit_row;
+use crate::domain::outbox::NewMessage;
 use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
@@ -14,7 +15,7 @@ use crate::store::{
 
 /// Every table an erasure deletes from or rewrites; vacuumed after it.
 const ERASED_TABLES: &str = "VACUUM submissions, terms_acceptances, attachments, contacts, \
-     staff_notes, idempotency_keys, audit_log, pending_deletions";
+     staff_notes, idempotency_keys, audit_log, pending_deletions, outbox";
 
 /// Replaces the name and address in the notes and (for a contact erasure) the texts of the
 /// submissions, and the address in any other staff note. Returns how many texts changed.
@@ -106,6 +107,7 @@ impl PrivacyStore for PostgresStore {
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
@@ -153,6 +155,12 @@ impl PrivacyStore for PostgresStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Nothing linkable stays: the removed submissions' messages go with them, and
+            // only what the caller asks (a withdrawal's event) is written instead.
+            super::outbox::purge_outbox(&mut tx, &ids).await?;
+            if erased.submissions_removed > 0 {
+                super::outbox::insert_outbox_messages(&mut tx, outbox).await?;
+            }
         }
         let mut entry = audit.clone();
         entry.detail = Some(match &audit.detail {

@@ -10,6 +10,7 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
+use crate::domain::outbox::EventMessages;
 use crate::store::shared::filters::{
     SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
 };
@@ -286,12 +287,13 @@ impl TriageStore for PostgresStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
         let ids = distinct_ids(ids);
         let mut tx = self.pool.begin().await?;
         // Locked in id order, so two bulk changes over the same rows cannot deadlock.
         let rows = sqlx::query(
-            "SELECT id, labels FROM submissions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT id, labels, kind FROM submissions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         )
         .bind(&ids)
         .fetch_all(&mut *tx)
@@ -340,6 +342,8 @@ impl TriageStore for PostgresStore {
             };
             insert_audit_row(&mut tx, &entry).await?;
         }
+        let messages = super::outbox::triage_messages(&rows, notify)?;
+        super::outbox::insert_outbox_messages(&mut tx, &messages).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }

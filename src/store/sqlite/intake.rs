@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::{MIGRATOR, SqliteStore, WriteJob};
+use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
@@ -210,6 +211,7 @@ impl IntakeStore for SqliteStore {
         &self,
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
+        outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError> {
         let queue = self
             .queue
@@ -222,6 +224,7 @@ impl IntakeStore for SqliteStore {
             .send(WriteJob {
                 row,
                 idempotency,
+                outbox,
                 reply,
             })
             .await

@@ -42,6 +42,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 struct WriteJob {
     row: SubmissionRow,
     idempotency: Option<IdempotencyRecord>,
+    /// The submission's notifications, written in its transaction.
+    outbox: Vec<crate::domain::outbox::NewMessage>,
     reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
 }
 
@@ -145,6 +147,11 @@ async fn commit_together(pool: &SqlitePool, batch: &[WriteJob]) -> Result<(), sq
         .collect();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     insert_rows(&mut tx, &rows).await?;
+    let messages: Vec<_> = batch
+        .iter()
+        .flat_map(|j| j.outbox.iter().cloned())
+        .collect();
+    outbox::insert_outbox_messages(&mut tx, &messages).await?;
     tx.commit().await
 }
 
@@ -162,7 +169,12 @@ async fn commit_one_by_one(
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let mut savepoint = (&mut tx).begin().await?;
-        match insert_rows(&mut savepoint, &[(&job.row, job.idempotency.as_ref())]).await {
+        let written =
+            match insert_rows(&mut savepoint, &[(&job.row, job.idempotency.as_ref())]).await {
+                Ok(()) => outbox::insert_outbox_messages(&mut savepoint, &job.outbox).await,
+                Err(error) => Err(error),
+            };
+        match written {
             Ok(()) => {
                 savepoint.commit().await?;
                 outcomes.push(Ok(InsertOutcome::Inserted));

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::triage::insert_audit_row;
+use crate::domain::outbox::NewMessage;
 use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
@@ -127,6 +128,7 @@ impl PrivacyStore for SqliteStore {
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
         let ids_json = ids_json(ids);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -179,6 +181,12 @@ impl PrivacyStore for SqliteStore {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            // Nothing linkable stays: the removed submissions' messages go with them, and
+            // only what the caller asks (a withdrawal's event) is written instead.
+            super::outbox::purge_outbox(&mut tx, &ids_json).await?;
+            if erased.submissions_removed > 0 {
+                super::outbox::insert_outbox_messages(&mut tx, outbox).await?;
+            }
         }
         let mut entry = audit.clone();
         entry.detail = Some(match &audit.detail {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
+use crate::domain::outbox::EventMessages;
 use crate::store::shared::filters::{
     SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
 };
@@ -290,6 +291,7 @@ impl TriageStore for SqliteStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
         let ids = distinct_ids(ids);
         let ids_json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
@@ -297,7 +299,7 @@ impl TriageStore for SqliteStore {
         // The write lock up front: what is checked below cannot change before the update.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query(
-            "SELECT id, labels FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
+            "SELECT id, labels, kind FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
         )
         .bind(&ids_json)
         .fetch_all(&mut *tx)
@@ -352,6 +354,8 @@ impl TriageStore for SqliteStore {
             };
             insert_audit_row(&mut tx, &entry).await?;
         }
+        let messages = super::outbox::triage_messages(&rows, notify)?;
+        super::outbox::insert_outbox_messages(&mut tx, &messages).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }

@@ -3,6 +3,8 @@
 //! variable is the setting's name in upper case). Secrets are `SecretString`s and never printed.
 //! Every setting is listed with its default in `docs/CONFIGURATION.md`.
 
+pub mod notify;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -112,6 +114,8 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// What e-mail is sent (`[mail]`): acknowledgements, languages, the digest hour.
     pub mail: MailSettings,
+    /// The outbox worker and the webhook endpoints (TOML `[notify]`).
+    pub notify: notify::NotifySettings,
 }
 
 impl Default for Settings {
@@ -159,6 +163,7 @@ impl Default for Settings {
             create_first_admin: true,
             team_time_zone: crate::domain::TeamTimeZone::default(),
             public_url: None,
+            notify: notify::NotifySettings::default(),
             smtp: Default::default(),
             mail: Default::default(),
         }
