@@ -18,11 +18,6 @@ use crate::triage::similar;
 
 /// Likely duplicates listed with a submission.
 const DUPLICATES_SHOWN: u32 = 20;
-/// Near-duplicates by text listed after them, from the best ranked candidates.
-const SIMILAR_SHOWN: usize = 5;
-const SIMILAR_CANDIDATES: u32 = 20;
-/// Days before and after a submission in which near-duplicates are looked for.
-pub const SIMILAR_WINDOW_DAYS: i64 = 30;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
 const DUPLICATE_OF_RULE: &str = "must name another existing submission";
@@ -211,7 +206,7 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
         }
         None => Vec::new(),
     };
-    let similar_text = similar_text(desk, &row, &likely_duplicates).await?;
+    let similar_text = similar::near_duplicates(desk, &row, &likely_duplicates).await?;
     likely_duplicates.extend(&similar_text);
     Ok(Detail {
         id: row.id,
@@ -266,45 +261,6 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
         likely_duplicates,
         similar_text,
     })
-}
-
-/// Submissions worded like `row` (not identically: those are already in `identical`), received
-/// within [`SIMILAR_WINDOW_DAYS`] of it, best ranked first.
-async fn similar_text(
-    desk: &Desk<'_>,
-    row: &SubmissionRow,
-    identical: &[Uuid],
-) -> Result<Vec<Uuid>, DeskError> {
-    let text = format!(
-        "{} {}",
-        row.summary.as_deref().unwrap_or_default(),
-        row.message
-    );
-    let terms = similar::distinctive_terms(&text);
-    if terms.len() < similar::MIN_SHARED {
-        return Ok(Vec::new());
-    }
-    let window = chrono::Duration::days(SIMILAR_WINDOW_DAYS);
-    let candidates = desk
-        .store
-        .similar_text(
-            row.id,
-            &terms,
-            row.received_at - window,
-            row.received_at + window,
-            SIMILAR_CANDIDATES,
-        )
-        .await?;
-    Ok(candidates
-        .into_iter()
-        .filter(|c| !identical.contains(&c.id))
-        .filter(|c| {
-            let text = format!("{} {}", c.summary.as_deref().unwrap_or_default(), c.message);
-            similar::is_near_duplicate(&terms, &text)
-        })
-        .map(|c| c.id)
-        .take(SIMILAR_SHOWN)
-        .collect())
 }
 
 /// What a triage change sets, as a `submission.updated` event tells it.

@@ -8,6 +8,17 @@
 //! common English words, longest first. Each is cut to a crude stem (`crashes`, `crashed` and
 //! `crashing` all become `crash`) and searched as a prefix, on both backends alike.
 
+use uuid::Uuid;
+
+use super::desk::Desk;
+use crate::store::{StoreError, SubmissionRow};
+
+/// Near-duplicates by text listed after them, from the best ranked candidates.
+const SIMILAR_SHOWN: usize = 5;
+const SIMILAR_CANDIDATES: u32 = 20;
+/// Days before and after a submission in which near-duplicates are looked for.
+pub const SIMILAR_WINDOW_DAYS: i64 = 30;
+
 /// Most words of a submission searched for.
 pub const MAX_TERMS: usize = 8;
 /// Fewest shared words that make a near-duplicate (and at least half of those searched).
@@ -158,6 +169,45 @@ pub fn shared_terms(terms: &[String], text: &str) -> usize {
 pub fn is_near_duplicate(terms: &[String], text: &str) -> bool {
     let shared = shared_terms(terms, text);
     shared >= MIN_SHARED && shared * 2 >= terms.len()
+}
+
+/// Submissions worded like `row` (not identically: those are already in `identical`), received
+/// within [`SIMILAR_WINDOW_DAYS`] of it, best ranked first.
+pub(super) async fn near_duplicates(
+    desk: &Desk<'_>,
+    row: &SubmissionRow,
+    identical: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    let text = format!(
+        "{} {}",
+        row.summary.as_deref().unwrap_or_default(),
+        row.message
+    );
+    let terms = distinctive_terms(&text);
+    if terms.len() < MIN_SHARED {
+        return Ok(Vec::new());
+    }
+    let window = chrono::Duration::days(SIMILAR_WINDOW_DAYS);
+    let candidates = desk
+        .store
+        .similar_text(
+            row.id,
+            &terms,
+            row.received_at - window,
+            row.received_at + window,
+            SIMILAR_CANDIDATES,
+        )
+        .await?;
+    Ok(candidates
+        .into_iter()
+        .filter(|c| !identical.contains(&c.id))
+        .filter(|c| {
+            let text = format!("{} {}", c.summary.as_deref().unwrap_or_default(), c.message);
+            is_near_duplicate(&terms, &text)
+        })
+        .map(|c| c.id)
+        .take(SIMILAR_SHOWN)
+        .collect())
 }
 
 #[cfg(test)]
