@@ -167,11 +167,12 @@ impl Cli {
                 let store = app::open_store(&settings).await?;
                 let entries = store.audit_log(limit).await;
                 store.close().await;
+                let zone = settings.team_time_zone;
                 for e in entries? {
                     let submission = e.submission_id.map(|id| id.to_string()).unwrap_or_default();
                     println!(
                         "{}\t{}\t{}\t{submission}\t{}",
-                        e.at.to_rfc3339(),
+                        zone.to_the_second(e.at),
                         e.actor,
                         e.action,
                         e.detail.unwrap_or_default()

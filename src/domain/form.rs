@@ -65,6 +65,25 @@ impl RawForm {
     }
 }
 
+/// The brand stored for an agent that is missing or names no canonical brand.
+pub const OTHER_BRAND: &str = "Other";
+
+/// Every brand the service stores; [`OTHER_BRAND`] for everything else.
+pub const CANONICAL_BRANDS: [&str; 12] = [
+    "Chrome",
+    "Firefox",
+    "Safari",
+    "Edge",
+    "Opera",
+    "Samsung Internet",
+    "Vivaldi",
+    "Brave",
+    "Yandex Browser",
+    "UC Browser",
+    "DuckDuckGo",
+    "Internet Explorer",
+];
+
 /// The browser as derived from the request's `User-Agent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Browser {

@@ -17,8 +17,8 @@ pub use fields::{
     ScreenResolution, Summary, VersionLabel,
 };
 pub use form::{
-    Browser, Contact, Environment, RawForm, RawValue, SpamSignals, Submission, TEXT_FIELDS,
-    ValidationErrors,
+    Browser, CANONICAL_BRANDS, Contact, Environment, OTHER_BRAND, RawForm, RawValue, SpamSignals,
+    Submission, TEXT_FIELDS, ValidationErrors,
 };
 pub use patch::{Labels, MAX_LABELS, TriagePatch};
 pub use terms::Terms;

@@ -16,6 +16,8 @@ const LABEL_RULE: &str = "must be 1 to 40 characters, without commas";
 const STATUS_RULE: &str = "is not a known status";
 const ASSIGNEE_RULE: &str = "is not a valid staff name";
 const DUPLICATE_RULE: &str = "must be a submission id";
+const ADD_AND_REMOVE_RULE: &str = "cannot be added and removed at once";
+const LABELS_AND_ONE_RULE: &str = "cannot be given with labels, which replaces them all";
 
 /// A submission's labels: each trimmed and lower-cased, no repeats (the first one kept, in
 /// order), at most [`MAX_LABELS`].
@@ -55,6 +57,8 @@ pub struct TriagePatch {
     /// A label added to those already there (bulk actions); a submission that already has
     /// [`MAX_LABELS`] others cannot take it.
     pub add_label: Option<String>,
+    /// A label taken away from those there, if it is one of them (bulk actions).
+    pub remove_label: Option<String>,
     /// `Some(None)` clears the assignee.
     pub assignee: Option<Option<String>>,
     /// `Some(None)` clears the original.
@@ -80,7 +84,8 @@ impl Errors {
 }
 
 impl TriagePatch {
-    /// The JSON API's body: `status`, `labels` (an array), `assignee` and `duplicate_of`
+    /// The JSON API's body: `status`, `labels` (an array, replacing them), `add_label` and
+    /// `remove_label` (one label each, not with `labels`), `assignee` and `duplicate_of`
     /// (`null` clears the last two). Every failing field is listed; unknown fields fail.
     pub fn from_json(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
         let mut patch = Self::default();
@@ -95,16 +100,23 @@ impl TriagePatch {
                         None => errors.fail("labels", "invalid", LABELS_RULE),
                     }
                 }
+                ("add_label", Value::String(raw)) => patch.set_add_label(raw, &mut errors),
+                ("remove_label", Value::String(raw)) => patch.set_remove_label(raw, &mut errors),
                 ("assignee", Value::Null) => patch.assignee = Some(None),
                 ("assignee", Value::String(raw)) => patch.set_assignee(raw, &mut errors),
                 ("duplicate_of", Value::Null) => patch.duplicate_of = Some(None),
                 ("duplicate_of", Value::String(raw)) => patch.set_duplicate_of(raw, &mut errors),
-                ("status" | "labels" | "assignee" | "duplicate_of", _) => {
+                (
+                    "status" | "labels" | "add_label" | "remove_label" | "assignee"
+                    | "duplicate_of",
+                    _,
+                ) => {
                     errors.fail(field, "invalid_type", "has the wrong type");
                 }
                 _ => errors.fail(field, "unknown_field", "cannot be changed"),
             }
         }
+        patch.check_label_changes(&mut errors);
         errors.into_result(patch)
     }
 
@@ -137,8 +149,8 @@ impl TriagePatch {
         errors.into_result(patch)
     }
 
-    /// The triage view's bulk form: `status`, `label` (added) and `assignee`; a blank field is
-    /// left as it is. A value that is not blank must be valid.
+    /// The triage view's bulk form: `status`, `label` (added), `remove_label` and `assignee`;
+    /// a blank field is left as it is. A value that is not blank must be valid.
     pub fn from_bulk_form<'a>(
         field: impl Fn(&str) -> Option<&'a str>,
     ) -> Result<Self, ValidationErrors> {
@@ -154,9 +166,13 @@ impl TriagePatch {
                 None => errors.fail("label", "invalid", LABEL_RULE),
             }
         }
+        if let Some(raw) = given("remove_label") {
+            patch.set_remove_label(raw, &mut errors);
+        }
         if let Some(raw) = given("assignee") {
             patch.set_assignee(raw, &mut errors);
         }
+        patch.check_label_changes(&mut errors);
         errors.into_result(patch)
     }
 
@@ -177,6 +193,9 @@ impl TriagePatch {
         if let Some(label) = &self.add_label {
             parts.push(format!("+label={label}"));
         }
+        if let Some(label) = &self.remove_label {
+            parts.push(format!("-label={label}"));
+        }
         if let Some(assignee) = &self.assignee {
             parts.push(format!("assignee={}", assignee.as_deref().unwrap_or("-")));
         }
@@ -191,6 +210,37 @@ impl TriagePatch {
         match Status::parse(raw) {
             Some(status) => self.status = Some(status),
             None => errors.fail("status", "invalid", STATUS_RULE),
+        }
+    }
+
+    fn set_add_label(&mut self, raw: &str, errors: &mut Errors) {
+        match parse_label(raw) {
+            Some(label) => self.add_label = Some(label),
+            None => errors.fail("add_label", "invalid", LABEL_RULE),
+        }
+    }
+
+    fn set_remove_label(&mut self, raw: &str, errors: &mut Errors) {
+        match parse_label(raw) {
+            Some(label) => self.remove_label = Some(label),
+            None => errors.fail("remove_label", "invalid", LABEL_RULE),
+        }
+    }
+
+    /// One label added and removed at once, or either beside `labels`, is ambiguous.
+    fn check_label_changes(&self, errors: &mut Errors) {
+        if self.add_label.is_some() && self.add_label == self.remove_label {
+            errors.fail("remove_label", "conflict", ADD_AND_REMOVE_RULE);
+        }
+        if self.labels.is_some() {
+            for (field, given) in [
+                ("add_label", &self.add_label),
+                ("remove_label", &self.remove_label),
+            ] {
+                if given.is_some() {
+                    errors.fail(field, "conflict", LABELS_AND_ONE_RULE);
+                }
+            }
         }
     }
 
@@ -210,178 +260,5 @@ impl TriagePatch {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn json_patch(body: Value) -> Result<TriagePatch, ValidationErrors> {
-        TriagePatch::from_json(body.as_object().expect("an object"))
-    }
-
-    fn form<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
-    }
-
-    fn failing_fields(errors: &ValidationErrors) -> Vec<(&str, &str)> {
-        errors
-            .0
-            .iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect()
-    }
-
-    #[test]
-    fn labels_are_trimmed_lowered_and_every_repeat_dropped() {
-        let labels = Labels::parse([" UI ", "crash", "ui", "Crash", "ui"]).unwrap();
-        assert_eq!(labels.as_slice(), ["ui", "crash"]);
-        assert_eq!(
-            Labels::parse_comma_list("a, ,b,,A").unwrap().as_slice(),
-            ["a", "b"]
-        );
-        assert_eq!(Labels::parse_comma_list(" ").unwrap(), Labels::default());
-    }
-
-    #[test]
-    fn labels_have_length_rules_and_a_cap_after_repeats_are_dropped() {
-        assert_eq!(Labels::parse([""]), None);
-        assert_eq!(Labels::parse(["x".repeat(41).as_str()]), None);
-        assert!(Labels::parse(["x".repeat(40).as_str()]).is_some());
-        assert_eq!(Labels::parse(["a\u{7}b"]), None);
-        let twenty: Vec<String> = (0..20).map(|n| format!("l{n}")).collect();
-        let mut with_repeats: Vec<&str> = twenty.iter().map(String::as_str).collect();
-        with_repeats.extend(["l0", "L1", " l2 "]);
-        assert_eq!(
-            Labels::parse(with_repeats.clone())
-                .unwrap()
-                .as_slice()
-                .len(),
-            20
-        );
-        with_repeats.push("l20");
-        assert_eq!(Labels::parse(with_repeats), None);
-        let list = (0..21)
-            .map(|n| format!("l{n}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        assert_eq!(Labels::parse_comma_list(&list), None);
-    }
-
-    #[test]
-    fn json_patch_parses_every_field_and_null_clears() {
-        let id = Uuid::now_v7();
-        let patch = json_patch(json!({
-            "status": "in_progress", "labels": ["UI", "ui", "crash"],
-            "assignee": "ann", "duplicate_of": id.to_string(),
-        }))
-        .unwrap();
-        assert_eq!(patch.status, Some(Status::InProgress));
-        assert_eq!(patch.labels.unwrap().as_slice(), ["ui", "crash"]);
-        assert_eq!(patch.assignee, Some(Some("ann".to_owned())));
-        assert_eq!(patch.duplicate_of, Some(Some(id)));
-        let cleared = json_patch(json!({"assignee": null, "duplicate_of": null})).unwrap();
-        assert_eq!(cleared.assignee, Some(None));
-        assert_eq!(cleared.duplicate_of, Some(None));
-        assert!(json_patch(json!({})).unwrap().is_empty());
-    }
-
-    #[test]
-    fn json_patch_lists_every_failing_field() {
-        let labels: Vec<String> = (0..21).map(|n| format!("l{n}")).collect();
-        let errors = json_patch(json!({
-            "status": "closed", "labels": labels, "assignee": "ann example",
-            "duplicate_of": 7, "received_at": "now",
-        }))
-        .unwrap_err();
-        let mut fields = failing_fields(&errors);
-        fields.sort_unstable();
-        assert_eq!(
-            fields,
-            [
-                ("assignee", "invalid"),
-                ("duplicate_of", "invalid_type"),
-                ("labels", "invalid"),
-                ("received_at", "unknown_field"),
-                ("status", "invalid"),
-            ]
-        );
-        let not_strings = json_patch(json!({"labels": ["ui", 3]})).unwrap_err();
-        assert_eq!(failing_fields(&not_strings), [("labels", "invalid")]);
-    }
-
-    #[test]
-    fn form_patch_follows_the_same_rules_and_blank_clears() {
-        let patch = TriagePatch::from_form(form(&[
-            ("status", "done"),
-            ("labels", "UI, crash, ui"),
-            ("assignee", " "),
-            ("duplicate_of", ""),
-        ]))
-        .unwrap();
-        assert_eq!(patch.status, Some(Status::Done));
-        assert_eq!(patch.labels.unwrap().as_slice(), ["ui", "crash"]);
-        assert_eq!(patch.assignee, Some(None));
-        assert_eq!(patch.duplicate_of, Some(None));
-        assert!(TriagePatch::from_form(form(&[])).unwrap().is_empty());
-        let list = (0..21)
-            .map(|n| format!("l{n}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let errors = TriagePatch::from_form(form(&[
-            ("status", "closed"),
-            ("labels", &list),
-            ("duplicate_of", "x"),
-        ]))
-        .unwrap_err();
-        assert_eq!(
-            failing_fields(&errors),
-            [
-                ("status", "invalid"),
-                ("labels", "invalid"),
-                ("duplicate_of", "invalid")
-            ]
-        );
-    }
-
-    #[test]
-    fn bulk_form_adds_one_label_and_leaves_blank_fields() {
-        let patch = TriagePatch::from_bulk_form(form(&[
-            ("status", ""),
-            ("label", " Q4 "),
-            ("assignee", ""),
-        ]))
-        .unwrap();
-        assert_eq!(patch.add_label.as_deref(), Some("q4"));
-        assert_eq!((patch.status, patch.assignee), (None, None));
-        assert!(
-            TriagePatch::from_bulk_form(form(&[("status", " ")]))
-                .unwrap()
-                .is_empty()
-        );
-        let errors = TriagePatch::from_bulk_form(form(&[
-            ("status", "closed"),
-            ("label", "a,b"),
-            ("assignee", "a b"),
-        ]))
-        .unwrap_err();
-        assert_eq!(
-            failing_fields(&errors),
-            [
-                ("status", "invalid"),
-                ("label", "invalid"),
-                ("assignee", "invalid")
-            ]
-        );
-    }
-
-    #[test]
-    fn describe_names_each_change() {
-        let patch = TriagePatch {
-            status: Some(Status::Done),
-            add_label: Some("q4".to_owned()),
-            assignee: Some(None),
-            ..TriagePatch::default()
-        };
-        assert_eq!(patch.describe(), "status=done +label=q4 assignee=-");
-    }
-}
+#[path = "patch_tests.rs"]
+mod tests;

@@ -44,6 +44,15 @@ impl TeamTimeZone {
         self.0
     }
 
+    /// `2026-11-28 13:12:51 UTC+01:00`: a time in this zone, to the second, naming the zone
+    /// (for lists such as the CLI's audit log, where the order of events within a minute matters).
+    pub fn to_the_second(self, at: chrono::DateTime<chrono::Utc>) -> String {
+        format!(
+            "{} {self}",
+            at.with_timezone(&self.0).format("%Y-%m-%d %H:%M:%S")
+        )
+    }
+
     /// The start of a calendar day in this zone.
     pub fn start_of(self, day: NaiveDate) -> chrono::DateTime<FixedOffset> {
         day.and_hms_opt(0, 0, 0)
@@ -98,5 +107,18 @@ mod tests {
         for bad in ["Europe/Berlin", "+25:00", "+01:07", "", "1"] {
             assert_eq!(TeamTimeZone::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn times_are_written_to_the_second_in_the_zone() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T12:12:51.449057777Z")
+            .unwrap()
+            .to_utc();
+        let zone = TeamTimeZone::parse("+01:00").unwrap();
+        assert_eq!(zone.to_the_second(at), "2026-11-28 13:12:51 UTC+01:00");
+        assert_eq!(
+            TeamTimeZone::default().to_the_second(at),
+            "2026-11-28 12:12:51 UTC"
+        );
     }
 }

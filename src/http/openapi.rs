@@ -166,6 +166,11 @@ pub struct TriagePatchBody {
     /// repeats are dropped before the cap is counted.
     #[schema(max_items = 20)]
     labels: Option<Vec<String>>,
+    /// One label added to those there; not with `labels`.
+    add_label: Option<String>,
+    /// One label taken away, if it is there; not with `labels` nor the same as `add_label`.
+    remove_label: Option<String>,
+    /// A staff account's name (matched without case); any other is `422`, code `not_staff`.
     assignee: Option<String>,
     duplicate_of: Option<uuid::Uuid>,
 }

@@ -88,14 +88,20 @@ with_deadlines! {
         bounded fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
         bounded fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
         bounded fn staff_names(&self) -> Result<Vec<String>, StoreError>;
-        bounded fn fingerprint_counts(&self, fingerprints: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
         bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry, notify: &dyn EventMessages) -> Result<Result<(), TriageRefusal>, StoreError>;
         bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
         bounded fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
-        bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;
         bounded fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
         bounded fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl DuplicatesStore {
+        bounded fn fingerprint_counts(&self, fingerprints: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
+        bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+        bounded fn similar_text(&self, submission: Uuid, terms: &[String], from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) -> Result<Vec<TextMatch>, StoreError>;
     }
 }
 

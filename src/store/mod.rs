@@ -12,6 +12,7 @@ pub mod matching;
 mod model;
 mod outbox;
 mod postgres;
+mod shared;
 mod sqlite;
 mod types;
 
@@ -83,7 +84,7 @@ pub trait IntakeStore {
     async fn close(&self);
 }
 
-/// The private queue: pages, triage state, notes, likely duplicates.
+/// The private queue: pages, triage state, notes, the audit log.
 #[async_trait]
 pub trait TriageStore {
     /// Newest first, after `cursor`, at most `limit` items.
@@ -124,6 +125,14 @@ pub trait TriageStore {
     ) -> Result<Result<(), TriageRefusal>, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Likely duplicates: the same words (a fingerprint of the normalised text), or similar text
+/// found through the full-text index.
+#[async_trait]
+pub trait DuplicatesStore {
     /// How many submissions share each of these fingerprints (those shared by one only are left
     /// out).
     async fn fingerprint_counts(
@@ -137,8 +146,17 @@ pub trait TriageStore {
         fingerprint: &str,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError>;
-    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
-    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Other submissions received in `[from, to)`, spam left out, whose summary or message
+    /// has a word starting with one of `terms` (plain words, searched as prefixes through the
+    /// full-text index), best ranked first: FTS5's `bm25` on SQLite, `ts_rank` on PostgreSQL.
+    async fn similar_text(
+        &self,
+        submission: Uuid,
+        terms: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TextMatch>, StoreError>;
 }
 
 /// Counts for the trends page and `GET /api/v1/internal/stats`.
@@ -305,6 +323,7 @@ pub trait PrivacyStore {
 pub trait Store:
     IntakeStore
     + TriageStore
+    + DuplicatesStore
     + StatsStore
     + PersonalQueueStore
     + StaffStore
@@ -320,6 +339,7 @@ pub trait Store:
 impl<T> Store for T where
     T: IntakeStore
         + TriageStore
+        + DuplicatesStore
         + StatsStore
         + PersonalQueueStore
         + StaffStore

@@ -218,12 +218,19 @@ impl TriageRefusal {
             .add_label
             .as_ref()
             .filter(|_| patch.labels.is_none())?;
+        // A label removed in the same change makes room for the one added.
+        let freed = |labels: &Vec<String>| {
+            patch
+                .remove_label
+                .as_ref()
+                .is_some_and(|gone| labels.contains(gone))
+        };
         let full: Vec<Uuid> = ids
             .iter()
             .filter(|id| {
-                found
-                    .get(id)
-                    .is_some_and(|labels| labels.len() >= MAX_LABELS && !labels.contains(label))
+                found.get(id).is_some_and(|labels| {
+                    labels.len() >= MAX_LABELS && !labels.contains(label) && !freed(labels)
+                })
             })
             .copied()
             .collect();
@@ -235,6 +242,14 @@ impl TriageRefusal {
 pub(crate) fn distinct_ids(ids: &[Uuid]) -> Vec<Uuid> {
     let mut seen = HashSet::with_capacity(ids.len());
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+/// A submission the search index found for words of another: a candidate near-duplicate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextMatch {
+    pub id: Uuid,
+    pub summary: Option<String>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,12 +14,14 @@ use crate::staff::Staff;
 use crate::store::{
     AuditEntry, NoteRow, ReplyRow, Store, StoreError, SubmissionRow, TriageRefusal,
 };
+use crate::triage::similar;
 
 /// Likely duplicates listed with a submission.
 const DUPLICATES_SHOWN: u32 = 20;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
 const DUPLICATE_OF_RULE: &str = "must name another existing submission";
+const NOT_STAFF_RULE: &str = "must name a staff member";
 
 /// What the desk works with: the store, the keys that open contact details, and the cache of
 /// counts that a change makes stale. Borrowed from the application state for one request.
@@ -50,9 +52,22 @@ pub enum DeskError {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> DeskError {
+    refused(field, "invalid", message)
+}
+
+fn refused(field: &str, code: &'static str, message: impl Into<String>) -> DeskError {
     DeskError::Invalid(ValidationErrors(vec![FieldError::new(
-        field, "invalid", message,
+        field, code, message,
     )]))
+}
+
+/// The staff member `typed` names, as their account spells it (names match without case);
+/// `None` when no account has that name.
+pub async fn staff_named(desk: &Desk<'_>, typed: &str) -> Result<Option<String>, StoreError> {
+    let names = desk.store.staff_names().await?;
+    Ok(names
+        .into_iter()
+        .find(|n| n.eq_ignore_ascii_case(typed.trim())))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -74,7 +89,11 @@ pub struct Detail {
     pub notes: Vec<NoteView>,
     /// What staff e-mailed to the submitter about it, oldest first.
     pub replies: Vec<ReplyView>,
+    /// The same words (same fingerprint), newest first, then similar text, best first.
     pub likely_duplicates: Vec<Uuid>,
+    /// Those of `likely_duplicates` found by similar text.
+    #[serde(skip)]
+    pub similar_text: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -179,7 +198,7 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
     };
     let notes = desk.store.notes(id).await?;
     let replies = desk.store.replies(id).await?;
-    let likely_duplicates = match &row.fingerprint {
+    let mut likely_duplicates = match &row.fingerprint {
         Some(fp) => {
             desk.store
                 .likely_duplicates(id, fp, DUPLICATES_SHOWN)
@@ -187,6 +206,8 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
         }
         None => Vec::new(),
     };
+    let similar_text = similar::near_duplicates(desk, &row, &likely_duplicates).await?;
+    likely_duplicates.extend(&similar_text);
     Ok(Detail {
         id: row.id,
         received_at: row.received_at,
@@ -238,6 +259,7 @@ pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, De
             .collect(),
         replies: replies.into_iter().map(Into::into).collect(),
         likely_duplicates,
+        similar_text,
     })
 }
 
@@ -253,6 +275,9 @@ fn changes(patch: &TriagePatch) -> serde_json::Value {
     if let Some(label) = &patch.add_label {
         changes.insert("add_label".into(), label.as_str().into());
     }
+    if let Some(label) = &patch.remove_label {
+        changes.insert("remove_label".into(), label.as_str().into());
+    }
     if let Some(assignee) = &patch.assignee {
         changes.insert("assignee".into(), assignee.clone().into());
     }
@@ -267,8 +292,10 @@ fn changes(patch: &TriagePatch) -> serde_json::Value {
 
 /// Applies a change to the submissions `ids` (repeats count once) in one transaction with
 /// one audit row each. All or nothing: when one of them does not exist the answer is
-/// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, or a
-/// label that would exceed the cap, is [`DeskError::Invalid`].
+/// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, a
+/// label that would exceed the cap, or an assignee who is no staff member (code `not_staff`;
+/// unassigning is always allowed) is [`DeskError::Invalid`]. An assignee is stored as their
+/// account spells the name.
 pub async fn apply(
     desk: &Desk<'_>,
     staff: &Staff,
@@ -280,6 +307,14 @@ pub async fn apply(
     {
         return Err(invalid("duplicate_of", DUPLICATE_OF_RULE));
     }
+    let mut patch = patch.clone();
+    if let Some(Some(typed)) = &patch.assignee {
+        let Some(name) = staff_named(desk, typed).await? else {
+            return Err(refused("assignee", "not_staff", NOT_STAFF_RULE));
+        };
+        patch.assignee = Some(Some(name));
+    }
+    let patch = &patch;
     let audit = AuditEntry {
         at: Utc::now(),
         actor: staff.actor(),

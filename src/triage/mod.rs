@@ -5,6 +5,7 @@
 
 mod counts;
 pub mod desk;
+pub mod similar;
 
 pub use counts::{FACET_DAYS, StatusCounts};
 

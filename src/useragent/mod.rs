@@ -30,21 +30,7 @@ const CACHE_ENTRIES: usize = 4096;
 /// are far shorter, and a huge header must not cost a regex pass over all of it.
 const MAX_AGENT_BYTES: usize = 512;
 
-/// Every brand the service stores; `Other` for everything else.
-pub const CANONICAL_BRANDS: [&str; 12] = [
-    "Chrome",
-    "Firefox",
-    "Safari",
-    "Edge",
-    "Opera",
-    "Samsung Internet",
-    "Vivaldi",
-    "Brave",
-    "Yandex Browser",
-    "UC Browser",
-    "DuckDuckGo",
-    "Internet Explorer",
-];
+pub use crate::domain::{CANONICAL_BRANDS, OTHER_BRAND};
 
 static CACHE: LazyLock<Mutex<HashMap<String, Browser>>> =
     LazyLock::new(|| Mutex::new(HashMap::with_capacity(CACHE_ENTRIES)));
@@ -135,7 +121,7 @@ fn parse(ua: &str) -> Browser {
 
 fn other() -> Browser {
     Browser {
-        brand: "Other".to_owned(),
+        brand: OTHER_BRAND.to_owned(),
         version: None,
     }
 }

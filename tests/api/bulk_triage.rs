@@ -13,14 +13,14 @@ use crate::helpers::{TestApp, problem, spawn_app};
 const PASSWORD: &str = "correct horse battery staple";
 
 /// A logged-in staff member of the triage view, with the CSRF token of its session.
-struct Session {
+pub struct Session {
     client: reqwest::Client,
     cookie: String,
     csrf: String,
 }
 
 impl Session {
-    async fn start(app: &TestApp) -> Self {
+    pub async fn start(app: &TestApp) -> Self {
         feedbackd::staff::add_user(app.state.store.as_ref(), "tina", Role::Triager, PASSWORD)
             .await
             .unwrap();
@@ -55,8 +55,26 @@ impl Session {
         }
     }
 
+    /// A page of the view, as this staff member sees it.
+    pub async fn get(&self, app: &TestApp, path: &str) -> String {
+        let response = self
+            .client
+            .get(app.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap()
+    }
+
     /// Posts a form with the CSRF token; returns the flash message the redirect carries.
-    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (String, String) {
+    pub async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (String, String) {
         let mut form = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
         let response = self
@@ -98,12 +116,12 @@ fn html_text(escaped: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn triage_audit(app: &TestApp) -> Vec<AuditEntry> {
+pub async fn triage_audit(app: &TestApp) -> Vec<AuditEntry> {
     let log = app.state.store.audit_log(500).await.unwrap();
     log.into_iter().filter(|e| e.action == "triage").collect()
 }
 
-async fn status_and_labels(app: &TestApp, id: Uuid) -> (String, Vec<String>) {
+pub async fn status_and_labels(app: &TestApp, id: Uuid) -> (String, Vec<String>) {
     let row = app.state.store.submission(id).await.unwrap().unwrap();
     (row.status.as_str().to_owned(), row.labels)
 }

@@ -248,6 +248,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A staff account (a triager) that submissions can be assigned to.
+    pub async fn add_staff(&self, name: &str) {
+        feedbackd::staff::add_user(
+            self.state.store.as_ref(),
+            name,
+            feedbackd::domain::Role::Triager,
+            "correct horse battery staple",
+        )
+        .await
+        .unwrap();
+    }
+
     /// Stores a submission through the public API and returns its id.
     pub async fn submit(&self, body: &Value) -> uuid::Uuid {
         let response = self.post_json(body).await;

@@ -145,6 +145,7 @@ async fn the_queue_filters_by_every_criterion() {
     bug["webapp_version"] = json!("7.0.0");
     let bug_id = app.submit(&bug).await;
     let idea = app.submit(&app.valid_json()).await;
+    app.add_staff("ann").await;
     app.client
         .patch(app.url(&format!("/api/v1/internal/feedback/{idea}")))
         .bearer_auth(&token)
@@ -247,6 +248,7 @@ async fn triage_changes_are_validated_applied_and_audited() {
     let token = app.token(Role::Triager).await;
     let original = app.submit(&app.valid_json()).await;
     let copy = app.submit(&app.valid_json()).await;
+    app.add_staff("bob").await;
     let patch = |body: Value| {
         internal(
             &app,

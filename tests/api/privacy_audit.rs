@@ -168,6 +168,7 @@ async fn contact_erasure_redacts_the_name_and_address_where_staff_wrote_them() {
     )
     .await;
     let other = submit_as(&app, Some("sam@example.org"), "Unrelated crash on save").await;
+    app.add_staff("ann").await;
     staff_call(
         &app,
         Method::PATCH,

@@ -260,3 +260,35 @@ async fn export_zip_writes_a_dated_private_archive() {
     );
     assert!(!again.success, "an existing archive is never overwritten");
 }
+
+#[tokio::test]
+async fn audit_list_shows_times_to_the_second_in_the_team_zone() {
+    let (app, mut env) = spawn_with_env().await;
+    let id = submit_as(
+        &app,
+        Some("pat@example.org"),
+        "audited from the command line",
+    )
+    .await;
+    let entry = feedbackd::store::AuditEntry {
+        at: "2026-11-28T12:12:51.449057777Z".parse().unwrap(),
+        actor: "user:wendy".to_owned(),
+        action: "view_contact".to_owned(),
+        submission_id: Some(id),
+        detail: None,
+    };
+    app.state.store.insert_audit(&entry).await.unwrap();
+    env.push(("FEEDBACKD_TEAM_TIME_ZONE", "+01:00".to_owned()));
+    let run = cli(&env, &["audit", "list"], None);
+    assert!(run.success, "{}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("view_contact"))
+        .unwrap_or_else(|| panic!("the entry is listed: {}", run.stdout));
+    assert_eq!(
+        line,
+        format!("2026-11-28 13:12:51 UTC+01:00\tuser:wendy\tview_contact\t{id}\t"),
+        "no sub-second digits, in the team's zone, which it names"
+    );
+}

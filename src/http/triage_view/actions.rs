@@ -21,7 +21,8 @@ use crate::store::MAX_PAGE;
 use crate::triage::desk::{self, DeskError};
 
 /// What a bulk form asks for, or why it cannot be done: the one patch parser of `domain`
-/// (status, a label to add), with the assignee taken only from the staff who exist.
+/// (status, a label to add, one to remove), with the assignee taken only from the staff who
+/// exist.
 async fn bulk_patch(
     state: &AppState,
     form: &FormFields,
@@ -38,6 +39,9 @@ async fn bulk_patch(
     }
     if let Some(label) = &patch.add_label {
         said.push(format!("label “{label}” added"));
+    }
+    if let Some(label) = &patch.remove_label {
+        said.push(format!("label “{label}” removed"));
     }
     match form.get("assignee").map(str::trim).unwrap_or_default() {
         "" => {}
@@ -59,7 +63,7 @@ async fn bulk_patch(
         },
     }
     if patch.is_empty() {
-        return Err("Choose a status, a label or an assignee.".to_owned());
+        return Err("Choose a status, a label to add or remove, or an assignee.".to_owned());
     }
     Ok((patch, said))
 }
@@ -90,7 +94,8 @@ async fn matching_ids(state: &AppState, view: &ViewQuery) -> Result<Vec<Uuid>, A
     Ok(ids)
 }
 
-/// Bulk actions on the selected submissions: status, add a label, assign or unassign.
+/// Bulk actions on the selected submissions: status, add or remove a label, assign or
+/// unassign.
 pub async fn bulk(
     State(state): State<AppState>,
     ViewStaff(staff): ViewStaff,

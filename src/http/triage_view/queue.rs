@@ -21,6 +21,7 @@ use crate::http::internal::query::{QueueRequest, encode_cursor};
 use crate::staff::Staff;
 use crate::state::AppState;
 use crate::store::{QueueCursor, QueueItem};
+use crate::triage::desk;
 
 /// The assignee value that removes the assignee.
 pub const NOBODY: &str = "-";
@@ -326,10 +327,9 @@ pub async fn queue(
 
 /// A staff member's exact name, whatever the case it was typed in; `None` if there is none.
 pub(super) async fn staff_named(state: &AppState, typed: &str) -> Result<Option<String>, ApiError> {
-    let names = state.store.staff_names().await.map_err(ApiError::storage)?;
-    Ok(names
-        .into_iter()
-        .find(|n| n.eq_ignore_ascii_case(typed.trim())))
+    desk::staff_named(&state.desk(), typed)
+        .await
+        .map_err(ApiError::storage)
 }
 
 /// A redirect to `path` carrying a one-time message.

@@ -81,6 +81,7 @@ pub async fn detail(
             id => row.id, href => view.href(&format!("/triage/feedback/{}", row.id)), title => title,
             received_at => row.received_at, status => row.status,
             already => row.duplicate_of == Some(id),
+            similar => detail.similar_text.contains(other),
         });
     }
     let statuses: Vec<_> = Status::ALL

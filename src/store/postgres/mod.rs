@@ -2,6 +2,7 @@
 //! already share WAL flushes inside PostgreSQL, so no batching is needed here. Migrations take
 //! PostgreSQL's advisory lock, so replicas starting together migrate once.
 
+mod duplicates;
 mod intake;
 mod mail;
 mod outbox;
@@ -33,5 +34,14 @@ impl PostgresStore {
             .connect(url)
             .await?;
         Ok(Self { pool })
+    }
+}
+
+impl PostgresStore {
+    /// A write transaction; rows it must keep are locked by its statements (`FOR UPDATE`).
+    pub(super) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
     }
 }

@@ -1,5 +1,5 @@
 //! PostgreSQL: the queue (keyset pages, newest first, `tsvector` text search), triage
-//! updates, notes, likely duplicates and the audit log.
+//! updates, notes and the audit log (likely duplicates: `duplicates.rs`).
 
 use std::collections::HashMap;
 
@@ -11,9 +11,12 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use crate::domain::outbox::EventMessages;
+use crate::store::shared::filters::{
+    SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
+};
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
-    TriageRefusal, TriageStore, distinct_ids, matching,
+    TriageRefusal, TriageStore, distinct_ids,
 };
 
 /// The page is chosen first (inner query), and only its rows get their attachment count and
@@ -27,54 +30,46 @@ const QUEUE_PAGE: &str = "SELECT p.*, \
     s.browser_version, s.webapp_version, s.server_version, s.fingerprint \
     FROM submissions s WHERE true";
 
-/// Appends one `AND` clause per set filter; only fixed SQL text and bound values. Text
-/// filters match as [`matching`] says.
-fn push_filters(qb: &mut QueryBuilder<Postgres>, filter: &QueueFilter, with_status: bool) {
-    if let Some(kind) = &filter.kind {
-        qb.push(" AND s.kind = ").push_bind(kind.clone());
-    }
-    if let Some(assignee) = &filter.assignee {
-        qb.push(" AND lower(s.assignee) = ")
-            .push_bind(assignee.to_lowercase());
-    }
-    for (column, value) in [
-        ("s.webapp_version", &filter.webapp_version),
-        ("s.server_version", &filter.server_version),
-    ] {
-        if let Some(value) = value {
-            qb.push(format!(" AND ({column} = "))
-                .push_bind(value.clone())
-                .push(format!(" OR {column} LIKE "))
-                .push_bind(matching::version_prefix(value))
-                .push(" ESCAPE '\\')");
-        }
-    }
-    if let Some(browser) = &filter.browser {
-        qb.push(" AND (' ' || lower(s.browser_brand) || ' ') LIKE ")
-            .push_bind(matching::browser_family(browser))
-            .push(" ESCAPE '\\'");
-    }
-    if let (true, Some(status)) = (with_status, &filter.status) {
-        qb.push(" AND s.status = ").push_bind(status.clone());
-    }
-    if filter.exclude_spam && with_status {
-        qb.push(" AND s.status <> 'spam'");
-    }
+/// Appends one `AND` clause per set filter: those both backends share, then the label and
+/// the text, as this backend writes them.
+fn push_filters(
+    qb: &mut QueryBuilder<Postgres>,
+    filter: &QueueFilter,
+    versions: &Versions,
+    with_status: bool,
+) {
+    push_common_filters(qb, filter, versions, with_status);
     if let Some(label) = &filter.label {
         qb.push(" AND s.labels @> ARRAY[")
             .push_bind(label.clone())
             .push("]::text[]");
     }
-    if let Some(from) = filter.received_from {
-        qb.push(" AND s.received_at >= ").push_bind(from);
-    }
-    if let Some(before) = filter.received_before {
-        qb.push(" AND s.received_at < ").push_bind(before);
-    }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
         qb.push(" AND s.search @@ plainto_tsquery('simple', ")
             .push_bind(text.to_owned())
             .push(")");
+    }
+}
+
+/// `labels` with the patch's one label added (unless there) and one removed, in order.
+fn push_labels_changed(qb: &mut QueryBuilder<Postgres>, patch: &TriagePatch) {
+    if patch.remove_label.is_some() {
+        qb.push("array_remove(");
+    }
+    match &patch.add_label {
+        Some(label) => {
+            qb.push("CASE WHEN ")
+                .push_bind(label.clone())
+                .push(" = ANY(labels) THEN labels ELSE array_append(labels, ")
+                .push_bind(label.clone())
+                .push(") END");
+        }
+        None => {
+            qb.push("labels");
+        }
+    }
+    if let Some(gone) = &patch.remove_label {
+        qb.push(", ").push_bind(gone.clone()).push(")");
     }
 }
 
@@ -135,6 +130,26 @@ pub(super) async fn insert_audit_row(
     Ok(())
 }
 
+impl PostgresStore {
+    /// The stored versions the filter's version filters find (a few index seeks each).
+    async fn versions(&self, filter: &QueueFilter) -> Result<Versions, sqlx::Error> {
+        let mut found = Versions::default();
+        if let Some(typed) = &filter.webapp_version {
+            let stored = sqlx::query_scalar(WEBAPP_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.webapp = Some(versions_found(typed, stored));
+        }
+        if let Some(typed) = &filter.server_version {
+            let stored = sqlx::query_scalar(SERVER_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.server = Some(versions_found(typed, stored));
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl TriageStore for PostgresStore {
     async fn queue_page(
@@ -144,7 +159,7 @@ impl TriageStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         if let Some(cursor) = cursor {
             qb.push(" AND (s.received_at, s.id) < (")
                 .push_bind(cursor.received_at)
@@ -168,7 +183,7 @@ impl TriageStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         qb.push(" AND (s.received_at, s.id) > (")
             .push_bind(cursor.received_at)
             .push(", ")
@@ -259,7 +274,7 @@ impl TriageStore for PostgresStore {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT s.status, COUNT(*) FROM submissions s WHERE true",
         );
-        push_filters(&mut qb, filter, false);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter()
@@ -308,12 +323,9 @@ impl TriageStore for PostgresStore {
         }
         if let Some(labels) = &patch.labels {
             qb.push(", labels = ").push_bind(labels.as_slice().to_vec());
-        } else if let Some(label) = &patch.add_label {
-            qb.push(", labels = CASE WHEN ")
-                .push_bind(label.clone())
-                .push(" = ANY(labels) THEN labels ELSE array_append(labels, ")
-                .push_bind(label.clone())
-                .push(") END");
+        } else if patch.add_label.is_some() || patch.remove_label.is_some() {
+            qb.push(", labels = ");
+            push_labels_changed(&mut qb, patch);
         }
         if let Some(assignee) = &patch.assignee {
             qb.push(", assignee = ").push_bind(assignee.clone());
@@ -370,39 +382,6 @@ impl TriageStore for PostgresStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
-    }
-
-    async fn fingerprint_counts(
-        &self,
-        fingerprints: &[String],
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT fingerprint, COUNT(*) FROM submissions \
-             WHERE fingerprint = ANY($1) GROUP BY fingerprint HAVING COUNT(*) > 1",
-        )
-        .bind(fingerprints.to_vec())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
-    }
-
-    async fn likely_duplicates(
-        &self,
-        submission: Uuid,
-        fingerprint: &str,
-        limit: u32,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM submissions WHERE fingerprint = $1 AND id <> $2 \
-             ORDER BY received_at DESC LIMIT $3",
-        )
-        .bind(fingerprint)
-        .bind(submission)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

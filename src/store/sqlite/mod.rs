@@ -7,6 +7,7 @@
 //! and a single request is never delayed waiting for company. When a batch fails, it is
 //! written again with a savepoint per submission, so a failing submission fails alone.
 
+mod duplicates;
 mod intake;
 mod mail;
 mod outbox;
@@ -95,6 +96,16 @@ impl SqliteStore {
             queue: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
         })
+    }
+}
+
+impl SqliteStore {
+    /// A write transaction that takes the write lock up front (`BEGIN IMMEDIATE`), so what it
+    /// reads cannot change before it writes, and another process waits instead of failing.
+    pub(super) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 }
 

@@ -1,5 +1,5 @@
 //! SQLite: the queue (keyset pages, newest first, FTS5 text search), triage updates, notes,
-//! likely duplicates and the audit log.
+//! and the audit log (likely duplicates: `duplicates.rs`).
 
 use std::collections::HashMap;
 
@@ -12,9 +12,12 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
 use crate::domain::outbox::EventMessages;
+use crate::store::shared::filters::{
+    SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
+};
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
-    TriageRefusal, TriageStore, distinct_ids, fts5_query, matching,
+    TriageRefusal, TriageStore, distinct_ids, fts5_query,
 };
 
 const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
@@ -24,49 +27,19 @@ const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.sum
     EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = s.id) AS has_contact \
     FROM submissions s WHERE 1 = 1";
 
-/// Appends one `AND` clause per set filter; only fixed SQL text and bound values. Text
-/// filters match as [`matching`] says.
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &QueueFilter, with_status: bool) {
-    if let Some(kind) = &filter.kind {
-        qb.push(" AND s.kind = ").push_bind(kind.clone());
-    }
-    if let Some(assignee) = &filter.assignee {
-        qb.push(" AND lower(s.assignee) = ")
-            .push_bind(assignee.to_lowercase());
-    }
-    for (column, value) in [
-        ("s.webapp_version", &filter.webapp_version),
-        ("s.server_version", &filter.server_version),
-    ] {
-        if let Some(value) = value {
-            qb.push(format!(" AND ({column} = "))
-                .push_bind(value.clone())
-                .push(format!(" OR {column} LIKE "))
-                .push_bind(matching::version_prefix(value))
-                .push(" ESCAPE '\\')");
-        }
-    }
-    if let Some(browser) = &filter.browser {
-        qb.push(" AND (' ' || lower(s.browser_brand) || ' ') LIKE ")
-            .push_bind(matching::browser_family(browser))
-            .push(" ESCAPE '\\'");
-    }
-    if let (true, Some(status)) = (with_status, &filter.status) {
-        qb.push(" AND s.status = ").push_bind(status.clone());
-    }
-    if filter.exclude_spam && with_status {
-        qb.push(" AND s.status <> 'spam'");
-    }
+/// Appends one `AND` clause per set filter: those both backends share, then the label and
+/// the text, as this backend writes them.
+fn push_filters(
+    qb: &mut QueryBuilder<Sqlite>,
+    filter: &QueueFilter,
+    versions: &Versions,
+    with_status: bool,
+) {
+    push_common_filters(qb, filter, versions, with_status);
     if let Some(label) = &filter.label {
         qb.push(" AND EXISTS (SELECT 1 FROM json_each(s.labels) WHERE value = ")
             .push_bind(label.clone())
             .push(")");
-    }
-    if let Some(from) = filter.received_from {
-        qb.push(" AND s.received_at >= ").push_bind(from);
-    }
-    if let Some(before) = filter.received_before {
-        qb.push(" AND s.received_at < ").push_bind(before);
     }
     if let Some(query) = filter.text.as_deref().and_then(fts5_query) {
         qb.push(
@@ -74,6 +47,30 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &QueueFilter, with_status
         )
         .push_bind(query)
         .push(")");
+    }
+}
+
+/// `labels` with the patch's one label added (unless there) and one removed, in order.
+fn push_labels_changed(qb: &mut QueryBuilder<Sqlite>, patch: &TriagePatch) {
+    if patch.remove_label.is_some() {
+        qb.push("(SELECT json_group_array(value) FROM json_each(");
+    }
+    match &patch.add_label {
+        Some(label) => {
+            qb.push("CASE WHEN EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ")
+                .push_bind(label.clone())
+                .push(") THEN labels ELSE json_insert(labels, '$[#]', ")
+                .push_bind(label.clone())
+                .push(") END");
+        }
+        None => {
+            qb.push("labels");
+        }
+    }
+    if let Some(gone) = &patch.remove_label {
+        qb.push(") WHERE value <> ")
+            .push_bind(gone.clone())
+            .push(")");
     }
 }
 
@@ -134,6 +131,26 @@ pub(super) async fn insert_audit_row(
     Ok(())
 }
 
+impl SqliteStore {
+    /// The stored versions the filter's version filters find (a few index seeks each).
+    async fn versions(&self, filter: &QueueFilter) -> Result<Versions, sqlx::Error> {
+        let mut found = Versions::default();
+        if let Some(typed) = &filter.webapp_version {
+            let stored = sqlx::query_scalar(WEBAPP_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.webapp = Some(versions_found(typed, stored));
+        }
+        if let Some(typed) = &filter.server_version {
+            let stored = sqlx::query_scalar(SERVER_VERSIONS)
+                .fetch_all(&self.pool)
+                .await?;
+            found.server = Some(versions_found(typed, stored));
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl TriageStore for SqliteStore {
     async fn queue_page(
@@ -143,7 +160,7 @@ impl TriageStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         if let Some(cursor) = cursor {
             qb.push(" AND (s.received_at < ")
                 .push_bind(cursor.received_at)
@@ -168,7 +185,7 @@ impl TriageStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
-        push_filters(&mut qb, filter, true);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         qb.push(" AND (s.received_at > ")
             .push_bind(cursor.received_at)
             .push(" OR (s.received_at = ")
@@ -261,7 +278,7 @@ impl TriageStore for SqliteStore {
         }
         let mut qb =
             QueryBuilder::<Sqlite>::new("SELECT s.status, COUNT(*) FROM submissions s WHERE 1 = 1");
-        push_filters(&mut qb, filter, false);
+        push_filters(&mut qb, filter, &self.versions(filter).await?, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter()
@@ -315,12 +332,9 @@ impl TriageStore for SqliteStore {
         if let Some(labels) = &patch.labels {
             qb.push(", labels = ")
                 .push_bind(labels_json(labels.as_slice()));
-        } else if let Some(label) = &patch.add_label {
-            qb.push(", labels = CASE WHEN EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ")
-                .push_bind(label.clone())
-                .push(") THEN labels ELSE json_insert(labels, '$[#]', ")
-                .push_bind(label.clone())
-                .push(") END");
+        } else if patch.add_label.is_some() || patch.remove_label.is_some() {
+            qb.push(", labels = ");
+            push_labels_changed(&mut qb, patch);
         }
         if let Some(assignee) = &patch.assignee {
             qb.push(", assignee = ").push_bind(assignee.clone());
@@ -379,43 +393,6 @@ impl TriageStore for SqliteStore {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
-    }
-
-    async fn fingerprint_counts(
-        &self,
-        fingerprints: &[String],
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT fingerprint, COUNT(*) FROM submissions \
-             WHERE fingerprint IN (SELECT value FROM json_each(?)) GROUP BY fingerprint HAVING COUNT(*) > 1",
-        )
-        .bind(serde_json::to_string(fingerprints).expect("strings serialise"))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
-    }
-
-    async fn likely_duplicates(
-        &self,
-        submission: Uuid,
-        fingerprint: &str,
-        limit: u32,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM submissions WHERE fingerprint = ? AND id <> ? \
-             ORDER BY received_at DESC LIMIT ?",
-        )
-        .bind(fingerprint)
-        .bind(submission.to_string())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| uuid_column(r, "id"))
-            .collect::<Result<_, _>>()
             .map_err(StoreError::from)
     }
 

@@ -28,6 +28,8 @@ async fn a_submission_leads_to_its_neighbours_in_the_view_and_back() {
     let mut bug = app.valid_json();
     bug["kind"] = json!("bug");
     bug["summary"] = json!("Broken");
+    // Other words too, or it would be listed as a likely duplicate (similar text).
+    bug["message"] = json!("Uploads stop half-way.");
     bug.as_object_mut().unwrap().remove("rating");
     let other_kind = app.submit(&bug).await;
     let (oldest, middle, newest) = (ids[0], ids[1], ids[2]);
