@@ -33,4 +33,5 @@ mod replicas;
 mod served;
 mod statistics;
 mod triage_view;
+mod visibility;
 mod withdraw;

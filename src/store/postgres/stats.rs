@@ -17,6 +17,7 @@ use crate::store::{
 #[async_trait]
 impl StatsStore for PostgresStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
         for (i, dimension) in query.by.iter().enumerate() {
             if i > 0 {

@@ -17,6 +17,7 @@ use crate::store::{
 #[async_trait]
 impl StatsStore for SqliteStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
         for (i, dimension) in query.by.iter().enumerate() {
             if i > 0 {

@@ -139,6 +139,7 @@ impl TriageStore for SqliteStore {
         cursor: Option<QueueCursor>,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
         push_filters(&mut qb, filter, true);
         if let Some(cursor) = cursor {
@@ -164,6 +165,7 @@ impl TriageStore for SqliteStore {
         cursor: QueueCursor,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
         push_filters(&mut qb, filter, true);
         qb.push(" AND (s.received_at > ")
@@ -183,6 +185,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError> {
+        self.settle_inbox().await?;
         let pool = &self.pool;
         Ok(Facets {
             browsers: facet(
@@ -224,6 +227,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.settle_inbox().await?;
         let at: Option<Option<DateTime<Utc>>> =
             sqlx::query_scalar("SELECT contact_erased_at FROM submissions WHERE id = ?")
                 .bind(id.to_string())
@@ -240,6 +244,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        self.settle_inbox().await?;
         if filter.counts_are_kept() {
             let rows = sqlx::query(
                 "SELECT status, SUM(n) FROM submission_status_counts \
@@ -264,6 +269,7 @@ impl TriageStore for SqliteStore {
         patch: &TriagePatch,
         audit: &AuditEntry,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
+        self.settle_inbox().await?;
         let ids = distinct_ids(ids);
         let ids_json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
             .expect("strings serialise");
@@ -333,6 +339,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {
+        self.settle_inbox().await?;
         sqlx::query(
             "INSERT INTO staff_notes (id, submission_id, author, body, created_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -347,6 +354,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT id, submission_id, author, body, created_at FROM staff_notes \
              WHERE submission_id = ? ORDER BY created_at",
@@ -372,6 +380,7 @@ impl TriageStore for SqliteStore {
         &self,
         fingerprints: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT fingerprint, COUNT(*) FROM submissions \
              WHERE fingerprint IN (SELECT value FROM json_each(?)) GROUP BY fingerprint HAVING COUNT(*) > 1",
@@ -388,6 +397,7 @@ impl TriageStore for SqliteStore {
         fingerprint: &str,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT id FROM submissions WHERE fingerprint = ? AND id <> ? \
              ORDER BY received_at DESC LIMIT ?",
