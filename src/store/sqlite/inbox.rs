@@ -9,10 +9,12 @@
 //! transaction that inserts the rows and deletes them from the inbox: a crash leaves a batch
 //! either moved or still in the inbox, never both, and the next start moves what is left.
 //!
-//! Indexing runs [`INDEX_DELAY`] after the first unindexed commit, one chunk between two
-//! intake batches while behind, and at once when a reader asks (`settle`): every read of
-//! submissions first settles the inbox, so nothing reads as missing that was acknowledged.
+//! Indexing runs once the oldest unindexed submission is [`INDEX_DELAY`] old and no request
+//! waits, or [`MAX_LAG`] old whatever waits, and at once when a reader asks (`settle`): every
+//! read of submissions first settles the inbox, so nothing reads as missing that was
+//! acknowledged.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
@@ -31,6 +33,8 @@ const INDEX_CHUNK: usize = 512;
 /// How long an acknowledged submission may wait in the inbox before it is indexed, when no
 /// reader asks for it sooner: long enough to gather a batch, well within the 1 s visibility.
 const INDEX_DELAY: Duration = Duration::from_millis(100);
+/// How long an acknowledged submission may wait while requests keep coming.
+const MAX_LAG: Duration = Duration::from_millis(500);
 /// How often an idle writer looks for rows other processes left in the inbox.
 const INDEX_POLL: Duration = Duration::from_secs(1);
 
@@ -50,18 +54,23 @@ pub(super) async fn writer(
     mut settles: mpsc::Receiver<SettleRequest>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    // Rows an earlier process left (a crash, another replica on this file) are moved at once.
-    let mut due = Some(Instant::now());
+    // This process's commits not indexed yet, oldest first: (when, how many submissions).
+    let mut backlog: VecDeque<(Instant, usize)> = VecDeque::new();
+    // Rows an earlier process left (a crash, another process on this file): looked for at once,
+    // then every `INDEX_POLL` while this process has none of its own waiting.
+    let mut poll = true;
+    let mut retry_at = Instant::now();
     loop {
-        // With nothing due, look again after `INDEX_POLL`: rows another process on this file
-        // committed and could not index (it was killed) are this one's to move.
-        let wake = due.unwrap_or_else(|| Instant::now() + INDEX_POLL);
+        let wake = backlog
+            .front()
+            .map_or_else(|| Instant::now() + INDEX_POLL, |(at, _)| *at + INDEX_DELAY)
+            .max(retry_at);
         tokio::select! {
             biased;
             Some(request) = settles.recv() => {
                 let outcome = index_all(&pool).await;
                 if outcome.is_ok() {
-                    due = None;
+                    backlog.clear();
                 }
                 let _ = request.send(outcome.map_err(StoreError::from));
                 continue;
@@ -70,25 +79,32 @@ pub(super) async fn writer(
                 if received == 0 {
                     break;
                 }
-                if group_commit(&pool, &mut batch).await {
-                    due.get_or_insert_with(|| Instant::now() + INDEX_DELAY);
+                let committed = group_commit(&pool, &mut batch).await;
+                if committed > 0 {
+                    backlog.push_back((Instant::now(), committed));
                 }
             }
-            () = tokio::time::sleep_until(wake) => {
-                due.get_or_insert(wake);
-            }
+            () = tokio::time::sleep_until(wake) => poll |= backlog.is_empty(),
         }
-        if due.is_some_and(|at| at <= Instant::now()) {
-            due = match index_chunk(&pool).await {
-                Ok(moved) if moved < INDEX_CHUNK => None,
-                // Behind: another chunk after the next intake batch.
-                Ok(_) => Some(Instant::now()),
-                Err(error) if not_migrated(&error) => Some(Instant::now() + INDEX_DELAY),
-                Err(error) => {
-                    tracing::error!(error = ?error, "indexing the intake inbox failed; retrying");
-                    Some(Instant::now() + Duration::from_secs(1))
-                }
-            };
+        // Index when the oldest waiting submission is `INDEX_DELAY` old and no request waits,
+        // or `MAX_LAG` old whatever waits: a burst is acknowledged at the inbox's pace and
+        // indexed behind it, and nothing stays unindexed for long.
+        let now = Instant::now();
+        let age = backlog.front().map(|(at, _)| now - *at);
+        let ripe = age.is_some_and(|a| a >= INDEX_DELAY) && queue.is_empty();
+        let overdue = age.is_some_and(|a| a >= MAX_LAG);
+        if !(ripe || overdue || poll) || now < retry_at {
+            continue;
+        }
+        poll = false;
+        match index_chunk(&pool).await {
+            Ok(moved) if moved < INDEX_CHUNK => backlog.clear(),
+            Ok(moved) => consume(&mut backlog, moved),
+            Err(error) if not_migrated(&error) => {}
+            Err(error) => {
+                tracing::error!(error = ?error, "indexing the intake inbox failed; retrying");
+                retry_at = now + Duration::from_secs(1);
+            }
         }
     }
     // Shutting down: what is acknowledged is durable either way; index it now if possible.
@@ -99,6 +115,18 @@ pub(super) async fn writer(
     }
 }
 
+/// Takes `moved` submissions off the front of the backlog.
+fn consume(backlog: &mut VecDeque<(Instant, usize)>, mut moved: usize) {
+    while let Some((_, n)) = backlog.front_mut() {
+        if *n > moved {
+            *n -= moved;
+            return;
+        }
+        moved -= *n;
+        backlog.pop_front();
+    }
+}
+
 /// The writer starts with the store, before `migrate` has created the inbox.
 fn not_migrated(error: &sqlx::Error) -> bool {
     error
@@ -106,14 +134,15 @@ fn not_migrated(error: &sqlx::Error) -> bool {
         .is_some_and(|db| db.message().contains("no such table"))
 }
 
-/// Commits one batch and answers its requests. Whether anything new reached the inbox.
-async fn group_commit(pool: &SqlitePool, batch: &mut Vec<WriteJob>) -> bool {
+/// Commits one batch and answers its requests. How many submissions reached the inbox.
+async fn group_commit(pool: &SqlitePool, batch: &mut Vec<WriteJob>) -> usize {
     match commit_together(pool, batch).await {
         Ok(()) => {
+            let committed = batch.len();
             for job in batch.drain(..) {
                 let _ = job.reply.send(Ok(InsertOutcome::Inserted));
             }
-            return true;
+            return committed;
         }
         Err(error) => {
             tracing::debug!(error = %error, submissions = batch.len(), "batch failed; one by one");
@@ -123,7 +152,8 @@ async fn group_commit(pool: &SqlitePool, batch: &mut Vec<WriteJob>) -> bool {
         Ok(outcomes) => {
             let inserted = outcomes
                 .iter()
-                .any(|o| matches!(o, Ok(InsertOutcome::Inserted)));
+                .filter(|o| matches!(o, Ok(InsertOutcome::Inserted)))
+                .count();
             for (job, outcome) in batch.drain(..).zip(outcomes) {
                 let _ = job.reply.send(outcome);
             }
@@ -134,7 +164,7 @@ async fn group_commit(pool: &SqlitePool, batch: &mut Vec<WriteJob>) -> bool {
             for job in batch.drain(..) {
                 let _ = job.reply.send(Err(StoreError::WriterGone));
             }
-            false
+            0
         }
     }
 }
