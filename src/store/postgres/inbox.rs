@@ -23,8 +23,9 @@ use uuid::Uuid;
 use super::intake::insert_rows;
 use crate::store::{IdempotencyRecord, InsertOutcome, StoreError, StoredResponse, SubmissionRow};
 
-/// Writer tasks per process: while one waits for its commit, the next batch is on its way.
-pub(super) const WRITERS: usize = 2;
+/// Writer tasks per process: while some wait for their commit (PostgreSQL flushes concurrent
+/// commits together), the next batches are on their way.
+pub(super) const WRITERS: usize = 8;
 /// Most submissions committed together.
 pub(super) const MAX_BATCH: usize = 256;
 /// Most inbox rows moved in one transaction.
