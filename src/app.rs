@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,51 +11,21 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::attachments::Limits;
+use crate::admission::client::ClientKeyer;
+use crate::admission::memory::MemoryBudget;
+use crate::admission::rate_limit::ClientRateLimiter;
 use crate::blobs::{Blobs, StorageOptions};
 use crate::config::Settings;
-use crate::domain::Terms;
 use crate::housekeeping;
 use crate::http;
-use crate::http::client::ClientKeyer;
-use crate::http::rate_limit::ClientRateLimiter;
 use crate::metrics::Metrics;
+use crate::notify;
 use crate::privacy::{ContactKeys, ContactVault, files};
 use crate::staff::LoginGuard;
+use crate::state::{App, AppState};
 use crate::store::{self, Store};
+use crate::triage::StatusCounts;
 use crate::useragent;
-
-/// Everything a request handler may use.
-#[derive(Debug)]
-pub struct App {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub blobs: Blobs,
-    pub terms: Terms,
-    pub vault: ContactVault,
-    pub limits: Limits,
-    pub rate_limiter: Option<ClientRateLimiter>,
-    /// Who a request comes from, for per-client limits.
-    pub client_keyer: ClientKeyer,
-    pub metrics: Metrics,
-    pub templates: minijinja::Environment<'static>,
-    pub login_guard: LoginGuard,
-    /// Memory for request bodies in flight, shared by all requests.
-    pub memory: http::memory::MemoryBudget,
-    pub status_counts: http::StatusCounts,
-}
-
-/// The shared state of the routers: one `App` behind an `Arc`.
-#[derive(Debug, Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 pub struct Application {
     public: TcpListener,
@@ -134,6 +103,7 @@ impl Services {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::notify::mail::settings::check(&settings.smtp, &settings.mail)?;
         // Compiling the user-agent rules is slow: do it before the first request, off the runtime.
         tokio::task::spawn_blocking(useragent::warm_up).await?;
         let Services {
@@ -141,6 +111,7 @@ impl Application {
             blobs,
             vault,
         } = Services::open(&settings).await?;
+        settings.notify.validate()?;
         let public = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -158,8 +129,9 @@ impl Application {
             metrics: Metrics::new(),
             templates: http::templates(),
             login_guard: LoginGuard::new(settings.login_attempts_per_minute),
-            memory: http::memory::MemoryBudget::new(settings.intake_memory_budget_bytes),
-            status_counts: http::StatusCounts::default(),
+            memory: MemoryBudget::new(settings.intake_memory_budget_bytes),
+            status_counts: StatusCounts::default(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
             store,
             blobs,
             vault,
@@ -188,6 +160,36 @@ impl Application {
         self.state.clone()
     }
 
+    /// This replica's outbox worker with its channels, unless turned off.
+    fn outbox_worker(&self, replica: &str) -> anyhow::Result<Option<notify::worker::Worker>> {
+        let state = &self.state;
+        if !state.settings.notify.worker {
+            return Ok(None);
+        }
+        let webhooks = notify::webhook::WebhookChannel::new(
+            &state.settings.notify.webhooks,
+            state.settings.notify.delivery_timeout(),
+            state.store.clone(),
+            state.settings.public_url.clone(),
+            state.metrics.clone(),
+        )?;
+        let mut channels: Vec<Arc<dyn notify::Channel>> = vec![Arc::new(webhooks)];
+        let vault = ContactVault::new(&contact_keys(&state.settings)?);
+        if let Some(mail) =
+            notify::mail::MailChannel::new(state.settings.clone(), state.store.clone(), vault)?
+        {
+            channels.push(Arc::new(mail));
+        }
+        Ok(Some(notify::worker::Worker {
+            store: state.store.clone(),
+            channels,
+            settings: state.settings.notify.clone(),
+            metrics: state.metrics.clone(),
+            id: replica.to_owned(),
+            wake: state.outbox_wake.clone(),
+        }))
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets requests in flight finish
     /// and waits for the pending commits.
     pub async fn run_until(
@@ -205,6 +207,9 @@ impl Application {
 
         let replica = uuid::Uuid::new_v4().to_string();
         let housekeeping = tokio::spawn(housekeeping::run(self.state.clone(), replica.clone()));
+        let outbox = self
+            .outbox_worker(&replica)?
+            .map(|w| tokio::spawn(w.run(stop_rx.clone())));
         let public = http::serve::serve(
             self.public,
             http::public_router(self.state.clone()),
@@ -217,6 +222,10 @@ impl Application {
         );
         tokio::join!(public, admin);
         housekeeping.abort();
+        if let Some(outbox) = outbox {
+            // Stopped with the listeners: in-flight deliveries are given back, not waited for.
+            let _ = outbox.await;
+        }
         // A pass stopped half-way must not keep the other replicas (or our restart) waiting.
         if let Err(error) = self
             .state

@@ -71,6 +71,9 @@ enum UserCommand {
         name: String,
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The address staff e-mail goes to (subscriptions are chosen in the triage view).
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Set a staff account's password (read from standard input) and end its sessions.
     Passwd { name: String },
@@ -120,10 +123,26 @@ impl Cli {
                 println!("feedbackd: database is up to date");
                 Ok(())
             }
-            Command::User(UserCommand::Add { name, role }) => {
+            Command::User(UserCommand::Add { name, role, email }) => {
+                let email = match email.as_deref().map(crate::domain::ContactEmail::parse) {
+                    None => None,
+                    Some(Ok(Some(email))) => Some(email.as_str().to_owned()),
+                    Some(_) => anyhow::bail!("--email is not a valid e-mail address"),
+                };
                 let password = read_password()?;
                 let store = app::open_store(&settings).await?;
-                let added = staff::add_user(store.as_ref(), &name, role, &password).await;
+                let mut added = staff::add_user(store.as_ref(), &name, role, &password).await;
+                if added.is_ok() && email.is_some() {
+                    let preferences = crate::store::MailPreferences {
+                        email,
+                        subscriptions: Vec::new(),
+                    };
+                    added = store
+                        .set_mail_preferences(&name, &preferences)
+                        .await
+                        .map(drop)
+                        .map_err(Into::into);
+                }
                 store.close().await;
                 added.context("adding the staff user")?;
                 println!("feedbackd: added {name} ({})", role.as_str());

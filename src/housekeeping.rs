@@ -1,15 +1,15 @@
 //! Housekeeping: the periodic jobs of every replica, on start and then every
 //! `sweep_interval_secs` — queued object deletions (erasure, retention), retention, the orphan
 //! sweeper, the planner's statistics (SQLite), expired idempotency keys, and idle entries of the
-//! per-client limits. With several replicas on one database a lease row lets one run each pass;
+//! per-client limits, the staff's daily e-mail digests. With several replicas on one database a lease row lets one run each pass;
 //! every job is idempotent, so a pass cut short is finished by the next.
 
 use std::time::Duration;
 
-use crate::app::AppState;
-use crate::blobs::sweeper;
-use crate::http::IDEMPOTENCY_WINDOW_HOURS;
+use crate::attachments::sweeper;
 use crate::privacy::requests;
+use crate::state::AppState;
+use crate::store::IDEMPOTENCY_WINDOW_HOURS;
 
 /// The lease's name in the database.
 pub const LEASE: &str = "housekeeping";
@@ -97,6 +97,13 @@ async fn pass(state: &AppState) {
     metrics.housekeeping_job("idempotency_keys", &pruned);
     if let Err(error) = pruned {
         tracing::warn!(error = ?error, "pruning idempotency keys failed");
+    }
+    let digests = crate::notify::digest::queue_due(store, settings, chrono::Utc::now()).await;
+    metrics.housekeeping_job("mail_digests", &digests);
+    match digests {
+        Ok(0) => {}
+        Ok(queued) => tracing::info!(queued, "queued daily digests"),
+        Err(error) => tracing::warn!(error = ?error, "queueing daily digests failed"),
     }
     // Seconds since 1970 fit an f64 exactly.
     let now = chrono::Utc::now().timestamp() as f64;

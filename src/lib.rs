@@ -4,6 +4,7 @@
 //! [`attachments`] streams files into [`blobs`], [`privacy`] seals contact details, and
 //! [`store`] commits everything in one transaction before the 201 goes out.
 
+pub mod admission;
 pub mod app;
 pub mod attachments;
 pub mod blobs;
@@ -14,14 +15,18 @@ pub mod domain;
 mod fuzz;
 pub mod housekeeping;
 pub mod http;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
 pub mod notify;
 pub mod privacy;
 pub mod staff;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod triage;
 pub mod useragent;
 
-pub use app::{AppState, Application};
+pub use app::Application;
 pub use config::Settings;
+pub use state::AppState;

@@ -35,7 +35,20 @@ pub struct Metrics {
     pub pending_deletions: IntGauge,
     pub housekeeping_runs: IntCounterVec,
     pub housekeeping_last_pass: Gauge,
+    /// Outbox messages by channel and outcome (queued, sent, retried, dead).
+    pub notify_messages: IntCounterVec,
+    /// Webhook attempts by endpoint and outcome (delivered, failed, refused).
+    pub webhook_deliveries: IntCounterVec,
+    /// Outbox messages by state (pending, dead), refreshed by the outbox worker.
+    pub outbox_messages: IntGaugeVec,
+    /// Age of the oldest pending outbox message (0 when none), refreshed by the worker.
+    pub outbox_oldest_pending_seconds: Gauge,
 }
+
+/// Outcomes of an outbox message, as the `outcome` label of `notify_messages_total`.
+pub const NOTIFY_OUTCOMES: [&str; 4] = ["queued", "sent", "retried", "dead"];
+/// Channels, as the `channel` label of `notify_messages_total`.
+pub const NOTIFY_CHANNELS: [&str; 3] = ["webhook", "email_staff", "email_submitter"];
 
 impl Metrics {
     pub fn new() -> Self {
@@ -88,6 +101,36 @@ impl Metrics {
             "When this replica last finished a housekeeping pass (Unix time; 0 before its first)",
         )
         .expect("valid metric");
+        let notify_messages = IntCounterVec::new(
+            Opts::new(
+                "notify_messages_total",
+                "Outbox messages by channel and outcome (queued: taken up for delivery, sent, \
+                 retried: failed and due again, dead: failed for good)",
+            ),
+            &["channel", "outcome"],
+        )
+        .expect("valid metric");
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook attempts by endpoint and outcome (delivered, failed, refused)",
+            ),
+            &["endpoint", "outcome"],
+        )
+        .expect("valid metric");
+        let outbox_messages = IntGaugeVec::new(
+            Opts::new(
+                "outbox_messages",
+                "Outbox messages by state (pending, dead)",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        let outbox_oldest_pending_seconds = Gauge::new(
+            "outbox_oldest_pending_seconds",
+            "Age of the oldest pending outbox message (0 when there is none)",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(submissions_accepted.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(rejections.clone()),
@@ -97,6 +140,10 @@ impl Metrics {
             Box::new(pending_deletions.clone()),
             Box::new(housekeeping_runs.clone()),
             Box::new(housekeeping_last_pass.clone()),
+            Box::new(notify_messages.clone()),
+            Box::new(webhook_deliveries.clone()),
+            Box::new(outbox_messages.clone()),
+            Box::new(outbox_oldest_pending_seconds.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -113,6 +160,14 @@ impl Metrics {
                 housekeeping_runs.with_label_values(&[job, outcome]);
             }
         }
+        for channel in NOTIFY_CHANNELS {
+            for outcome in NOTIFY_OUTCOMES {
+                notify_messages.with_label_values(&[channel, outcome]);
+            }
+        }
+        for state in ["pending", "dead"] {
+            outbox_messages.with_label_values(&[state]);
+        }
         Self {
             registry,
             submissions_accepted,
@@ -123,6 +178,10 @@ impl Metrics {
             pending_deletions,
             housekeeping_runs,
             housekeeping_last_pass,
+            notify_messages,
+            webhook_deliveries,
+            outbox_messages,
+            outbox_oldest_pending_seconds,
         }
     }
 

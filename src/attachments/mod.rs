@@ -7,6 +7,8 @@
 
 pub(crate) mod sniff;
 
+pub mod sweeper;
+
 use std::error::Error as StdError;
 use std::time::Duration;
 

@@ -10,8 +10,6 @@
 //! client. On S3 the HTTP client's connect and request timeouts and its retries are bounded
 //! by the same figure.
 
-pub mod sweeper;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

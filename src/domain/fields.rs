@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A failing field, as listed in the `errors` array of a problem+json body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
@@ -27,7 +27,10 @@ fn char_len(s: &str) -> usize {
 }
 
 /// Which entry point the submission came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize)]
+// Read back from the intake inbox by the names `named!` writes.
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
 pub enum Kind {
     Bug,
     Feature,
@@ -61,6 +64,8 @@ impl Kind {
         }
     }
 }
+
+super::triage::named!(Kind);
 
 /// The button whose click accepted the terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

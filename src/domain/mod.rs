@@ -5,7 +5,9 @@
 
 pub mod fields;
 mod form;
+pub mod outbox;
 mod patch;
+pub mod redact;
 mod terms;
 mod triage;
 mod zone;

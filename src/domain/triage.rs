@@ -1,7 +1,10 @@
 //! The queue's vocabulary: statuses, labels, assignees, staff roles.
 
 /// A submission's place in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize)]
+// Read back from the intake inbox by the names `named!` writes.
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
 pub enum Status {
     New,
     Triaged,
@@ -41,7 +44,8 @@ impl Status {
 }
 
 /// What a staff member may do; each role includes the ones before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum Role {
     /// Works the queue.
     Triager,
@@ -73,6 +77,26 @@ impl Role {
         self >= needed
     }
 }
+
+/// The enumerations show, serialise and store as their stable names (`in_progress`, `admin`).
+macro_rules! named {
+    ($($ty:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+pub(crate) use named;
+
+named!(Status, Role);
 
 /// A label: 1–40 characters, lower-cased, no commas or control characters.
 pub fn parse_label(raw: &str) -> Option<String> {

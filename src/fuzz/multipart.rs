@@ -126,7 +126,7 @@ pub(super) async fn read(
     staged: &mut Staged,
 ) -> Result<Received, ApiError> {
     // A budget no fuzzed body can spend: the targets check parsing, not refusals for memory.
-    let memory = crate::http::memory::MemoryBudget::new(1 << 30);
+    let memory = crate::admission::memory::MemoryBudget::new(1 << 30);
     read_multipart(
         body,
         boundary.to_owned(),

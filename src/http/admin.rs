@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Longest each readiness check may take: the probe gives up after 3 s.
 const CHECK_DEADLINE: Duration = Duration::from_secs(2);

@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::ApiError;
-use crate::app::AppState;
 use crate::domain::Role;
 use crate::staff::{self, Staff};
+use crate::state::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "feedbackd_session";

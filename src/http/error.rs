@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::admission::memory::BudgetSpent;
 use crate::domain::{FieldError, ValidationErrors};
 use crate::store::StoreError;
 
@@ -41,6 +42,12 @@ pub enum ApiError {
     Conflict(#[source] anyhow::Error),
     #[error("not found")]
     NotFound,
+    /// A reply to a submission that has no address to write to.
+    #[error("no contact address")]
+    NoContact,
+    /// Mail asked for while no SMTP relay is configured.
+    #[error("e-mail is not configured")]
+    MailDisabled,
     #[error("authentication required")]
     Unauthorized,
     #[error("forbidden")]
@@ -62,15 +69,23 @@ const STORAGE_RETRY_AFTER_SECS: u64 = 5;
 /// Seconds a client is asked to wait when the intake memory budget is spent.
 const OVERLOADED_RETRY_AFTER_SECS: u64 = 2;
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details, with a stable `code` and every failing field.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
     #[serde(rename = "type")]
+    #[schema(rename = "type")]
     kind: String,
     title: &'a str,
     status: u16,
     detail: String,
     code: &'static str,
     errors: Vec<FieldError>,
+}
+
+impl From<BudgetSpent> for ApiError {
+    fn from(_: BudgetSpent) -> Self {
+        Self::Overloaded
+    }
 }
 
 impl ApiError {
@@ -130,6 +145,8 @@ impl ApiError {
             ),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::NoContact => (StatusCode::CONFLICT, "no_contact", "No contact address"),
+            Self::MailDisabled => (StatusCode::CONFLICT, "mail_disabled", "E-mail is off"),
             Self::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -218,6 +235,14 @@ impl ApiError {
                 vec![],
             ),
             Self::NotFound => ("Nothing is here.".into(), vec![]),
+            Self::NoContact => (
+                "This submission has no e-mail address to write to (none was given, or it was erased).".into(),
+                vec![],
+            ),
+            Self::MailDisabled => (
+                "No SMTP relay is configured, so nothing can be e-mailed.".into(),
+                vec![],
+            ),
             Self::Unauthorized => (
                 "Log in, or send Authorization: Bearer <token>.".into(),
                 vec![],

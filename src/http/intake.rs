@@ -16,9 +16,11 @@ use uuid::Uuid;
 
 use super::body::{self, Received, TEXT_ALLOWANCE};
 use super::error::ApiError;
-use crate::app::AppState;
 use crate::attachments::{Staged, StoredAttachment};
 use crate::domain::{FieldError, Submission, ValidationErrors};
+use crate::notify::{self, Event};
+use crate::state::AppState;
+use crate::store::IDEMPOTENCY_WINDOW_HOURS;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, StoreError, StoredResponse,
     SubmissionRow, TermsRecord,
@@ -30,8 +32,6 @@ const IDEMPOTENCY_KEY_MAX: usize = 128;
 /// Memory a request holds while its body is read, besides upload buffers: hyper's read buffer
 /// (64 KiB) and the multipart window or a JSON body (at most 128 KiB).
 const REQUEST_READ_BYTES: u64 = 64 * 1024 + body::JSON_BODY_LIMIT as u64;
-/// How long a key's first response is replayed.
-pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/feedback", post(submit))
@@ -167,9 +167,22 @@ async fn accept(
         content_sha256: content_sha256.clone(),
     });
 
+    let outbox = notify::fan_out(
+        Event::SubmissionCreated,
+        &state.settings.notify,
+        id,
+        kind.as_str(),
+        &serde_json::json!({}),
+    );
+    let messages = outbox.len();
     staged.commit_started();
-    match state.store.insert_submission(row, idempotency).await {
+    match state
+        .store
+        .insert_submission(row, idempotency, outbox)
+        .await
+    {
         Ok(InsertOutcome::Inserted) => {
+            state.outbox_written(messages);
             state
                 .metrics
                 .submissions_accepted
@@ -275,8 +288,8 @@ fn submission_row(
     SubmissionRow {
         id,
         received_at,
-        kind: submission.kind.as_str().to_owned(),
-        status: verdict.status.as_str().to_owned(),
+        kind: submission.kind,
+        status: verdict.status,
         summary: submission.summary.map(|s| s.into_inner()),
         message: submission.message.into_inner(),
         rating: submission.rating.map(|r| i16::from(r.get())),

@@ -4,14 +4,11 @@
 mod admin;
 pub mod auth;
 pub(crate) mod body;
-pub mod client;
 pub mod error;
 mod intake;
 pub mod internal;
-pub mod memory;
 pub mod openapi;
 mod public;
-pub mod rate_limit;
 pub mod serve;
 mod triage_view;
 mod withdraw;
@@ -28,11 +25,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use error::ProblemCode;
 
-pub use intake::IDEMPOTENCY_WINDOW_HOURS;
-pub use triage_view::{StatusCounts, templates};
+pub use triage_view::templates;
 
 /// The public listener's routes.
 pub fn public_router(state: AppState) -> Router {

@@ -10,7 +10,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A submission sent as JSON (multipart takes the same fields, plus `attachment` files).
 #[derive(ToSchema)]
@@ -82,26 +82,8 @@ pub struct WithdrawBody {
     token: String,
 }
 
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "documents problem+json")]
-pub struct FieldProblem {
-    field: String,
-    code: String,
-    message: String,
-}
-
-/// RFC 9457 problem details, with a stable `code` and every failing field.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "documents problem+json")]
-pub struct Problem {
-    #[schema(rename = "type")]
-    kind: String,
-    title: String,
-    status: u16,
-    detail: String,
-    code: String,
-    errors: Vec<FieldProblem>,
-}
+/// The body of every refusal, as `ApiError` writes it.
+pub type Problem = super::error::Problem<'static>;
 
 /// The problems every internal operation may answer, declared once: `responses(…,
 /// InternalProblems)` adds 401, 403 and 503.
@@ -236,15 +218,21 @@ impl Modify for BearerAuth {
         super::internal::show,
         super::internal::update,
         super::internal::add_note,
+        super::internal::replies::add_reply,
         super::internal::attachment,
         super::internal::audit_log,
         super::internal::stats::stats,
         super::internal::privacy::export,
         super::internal::privacy::erase,
+        super::internal::outbox::show,
+        super::internal::outbox::retry,
+        super::internal::outbox::discard,
     ),
     components(schemas(
-        SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, FieldProblem, TermsBody, LimitsBody,
+        SubmissionBody, Receipt, ReceiptAttachment, WithdrawBody, Problem, crate::domain::FieldError, TermsBody, LimitsBody,
         TriagePatchBody, NoteBody, PrivacyExportBody, PrivacyEraseBody,
+        crate::notify::admin::Overview, crate::store::DeadMessage,
+        super::internal::replies::ReplyBody, crate::triage::desk::ReplyView,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -288,5 +276,20 @@ mod tests {
             }
         }
         assert!(operations >= 8, "{operations} internal operations");
+    }
+
+    #[test]
+    fn problems_are_documented_from_the_type_that_writes_them() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+        let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+        for field in ["type", "title", "status", "detail", "code", "errors"] {
+            assert!(problem.get(field).is_some(), "Problem.{field}: {problem}");
+        }
+        assert!(
+            problem["errors"]["items"]["$ref"]
+                .as_str()
+                .is_some_and(|r| r.ends_with("/FieldError")),
+            "{problem}"
+        );
     }
 }

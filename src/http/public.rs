@@ -10,8 +10,8 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::attachments::ALLOWED_TYPES;
+use crate::state::AppState;
 
 /// The host page's policy: only this origin's scripts and styles, nothing inline.
 const DEMO_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::{FieldError, ValidationErrors};
 use crate::http::error::ApiError;
 use crate::privacy::requests::PrivacyError;
 use crate::privacy::withdraw::withdraw;
+use crate::state::AppState;
 
 /// The API route (behind the public API's CORS).
 pub fn api_router() -> Router<AppState> {
@@ -48,9 +48,21 @@ fn failed(error: PrivacyError) -> ApiError {
 }
 
 async fn withdrawn(state: &AppState, id: Uuid, token: &str) -> Result<bool, ApiError> {
-    withdraw(state.store.as_ref(), &state.blobs, &state.vault, id, token)
-        .await
-        .map_err(failed)
+    withdraw(
+        state.store.as_ref(),
+        &state.blobs,
+        &state.vault,
+        &state.settings.notify,
+        id,
+        token,
+    )
+    .await
+    .map_err(failed)
+    .inspect(|done| {
+        if *done {
+            state.outbox_written(state.settings.notify.webhooks.len());
+        }
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/feedback/{id}/withdraw", tag = "public",

@@ -2,6 +2,7 @@
 //! submissions with their triage state, the staff notes on them, the files, and who viewed or
 //! exported the contact details and when. The export itself is audited.
 
+use crate::domain::Kind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ pub struct Export {
 pub struct ExportedSubmission {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: Kind,
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,
@@ -39,6 +40,8 @@ pub struct ExportedSubmission {
     #[schema(value_type = Object)]
     pub triage: serde_json::Value,
     pub notes: Vec<ExportedNote>,
+    /// What the product team e-mailed to the person about it.
+    pub replies: Vec<ExportedNote>,
     /// The attachments' object keys, in the order of `attachments` (for the ZIP; never shown).
     #[serde(skip)]
     pub(crate) object_keys: Vec<String>,
@@ -55,7 +58,8 @@ pub struct ExportedNote {
 pub struct ContactAccess {
     pub at: DateTime<Utc>,
     pub staff: String,
-    /// `view_contact` (opened in the queue) or `export_contact` (included in an export).
+    /// `view_contact` (opened in the queue), `export_contact` (included in an export) or
+    /// `reply_contact` (e-mailed a reply).
     pub action: String,
     pub submission: Option<Uuid>,
 }
@@ -102,6 +106,7 @@ fn exported(
             "duplicate_of": row.duplicate_of,
         }),
         notes,
+        replies: Vec::new(),
     }
 }
 
@@ -131,7 +136,19 @@ pub async fn export(
                 created_at: n.created_at,
             })
             .collect();
-        submissions.push(exported(row, contact, notes));
+        let replies = store
+            .replies(*id)
+            .await?
+            .into_iter()
+            .map(|r| ExportedNote {
+                author: r.author,
+                body: r.body,
+                created_at: r.created_at,
+            })
+            .collect();
+        let mut submission = exported(row, contact, notes);
+        submission.replies = replies;
+        submissions.push(submission);
     }
     let contact_access = store
         .contact_access(&ids)
@@ -161,7 +178,7 @@ pub async fn export(
     Ok(Export {
         generated_at: Utc::now(),
         note: "Every submission stored with this e-mail address: the environment and terms \
-               record kept with it, its triage state and the product team's notes, files by \
+               record kept with it, its triage state, the product team's notes and replies, files by \
                name, size and SHA-256, and who viewed or exported these contact details.",
         submissions,
         contact_access,

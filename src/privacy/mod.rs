@@ -8,7 +8,7 @@ mod export;
 pub mod export_zip;
 pub mod files;
 mod keys;
-pub mod redact;
+pub use crate::domain::redact;
 pub mod requests;
 pub mod rotation;
 pub mod withdraw;

@@ -9,6 +9,7 @@
 //! is written in one transaction; [`delete_pending_objects`] then deletes the objects and runs
 //! again on every housekeeping pass (and at start), so an interrupted erasure is completed.
 
+use crate::domain::{Kind, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -54,8 +55,8 @@ pub struct ErasureReport {
 pub struct PreviewItem {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     /// The first characters of the message.
     pub excerpt: String,
@@ -173,7 +174,7 @@ pub async fn erase(
         submission_id: None,
         detail: Some(format!("receipt={receipt}")),
     };
-    let erased = store.erase(&ids, scope, &terms, &entry).await?;
+    let erased = store.erase(&ids, scope, &terms, &entry, &[]).await?;
     let objects_deleted = match delete_pending_objects(store, blobs).await {
         Ok(n) => n,
         Err(error) => {
@@ -280,7 +281,7 @@ pub async fn apply_retention(
             }
             let entry = retention_audit("retention_contacts");
             removed.1 += store
-                .erase(&ids, EraseScope::Contact, &[], &entry)
+                .erase(&ids, EraseScope::Contact, &[], &entry, &[])
                 .await?
                 .contacts_removed;
         }
@@ -294,7 +295,7 @@ pub async fn apply_retention(
             }
             let entry = retention_audit("retention_submissions");
             removed.0 += store
-                .erase(&ids, EraseScope::Everything, &[], &entry)
+                .erase(&ids, EraseScope::Everything, &[], &entry, &[])
                 .await?
                 .submissions_removed;
         }

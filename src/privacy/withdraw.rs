@@ -11,6 +11,7 @@ use super::ContactVault;
 use super::redact::contact_terms;
 use super::requests::{PrivacyError, delete_pending_objects};
 use crate::blobs::Blobs;
+use crate::domain::outbox::{Event, Notifier};
 use crate::store::{AuditEntry, EraseScope, Store};
 
 /// The intake's 201 body with the submission's `withdraw_token` added (computed, never stored).
@@ -28,11 +29,13 @@ pub fn with_token(vault: &ContactVault, receipt: &str) -> String {
 /// Removes the submission (terms record, attachments and their objects, contact details) if
 /// `token` is its withdrawal token; `false` for an unknown id or a wrong token alike. The
 /// withdrawal is audited without the token, and the address, if any, is redacted wherever
-/// staff quoted it.
+/// staff quoted it. Its notifications (`submission.withdrawn`) are written in the same
+/// transaction, in place of any the submission still had waiting.
 pub async fn withdraw(
     store: &dyn Store,
     blobs: &Blobs,
     vault: &ContactVault,
+    notify: &dyn Notifier,
     id: Uuid,
     token: &str,
 ) -> Result<bool, PrivacyError> {
@@ -54,8 +57,12 @@ pub async fn withdraw(
         submission_id: None,
         detail: None,
     };
+    let nothing = serde_json::json!({});
+    let messages = notify
+        .for_event(Event::SubmissionWithdrawn, &nothing)
+        .messages(id, row.kind.as_str());
     let erased = store
-        .erase(&[id], EraseScope::Everything, &terms, &entry)
+        .erase(&[id], EraseScope::Everything, &terms, &entry, &messages)
         .await?;
     if erased.submissions_removed == 0 {
         return Ok(false);

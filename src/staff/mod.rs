@@ -99,7 +99,7 @@ pub async fn add_user(
         return Err(StaffError::WeakPassword);
     }
     let hash = hash_password(password)?;
-    store.insert_staff(&name, role.as_str(), &hash).await?;
+    store.insert_staff(&name, role, &hash).await?;
     Ok(())
 }
 
@@ -136,7 +136,7 @@ pub async fn create_token(store: &dyn Store, name: &str, role: Role) -> Result<S
     let name = parse_staff_name(name).ok_or(StaffError::InvalidName)?;
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
     store
-        .insert_token(&name, role.as_str(), &hash_secret(&token))
+        .insert_token(&name, role, &hash_secret(&token))
         .await?;
     Ok(token)
 }
@@ -146,12 +146,10 @@ pub async fn by_token(store: &dyn Store, token: &str) -> Result<Option<Staff>, S
     Ok(store
         .token(&hash_secret(token))
         .await?
-        .and_then(|(name, role)| {
-            Some(Staff {
-                name,
-                role: Role::parse(&role)?,
-                via: Via::Token,
-            })
+        .map(|(name, role)| Staff {
+            name,
+            role,
+            via: Via::Token,
         }))
 }
 
@@ -160,14 +158,12 @@ pub async fn by_session(store: &dyn Store, session: &str) -> Result<Option<Staff
     Ok(store
         .session(&hash_secret(session), Utc::now())
         .await?
-        .and_then(|s| {
-            Some(Staff {
-                name: s.user_name,
-                role: Role::parse(&s.role)?,
-                via: Via::Session {
-                    csrf_token: s.csrf_token,
-                },
-            })
+        .map(|s| Staff {
+            name: s.user_name,
+            role: s.role,
+            via: Via::Session {
+                csrf_token: s.csrf_token,
+            },
         }))
 }
 

@@ -9,6 +9,7 @@
 //! for that one the outcome is unknown, which is why intake leaves a timed-out submission's
 //! objects to the orphan sweeper instead of deleting what a row may reference.
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::outbox::{EventMessages, Message, NewMessage};
 
 /// A [`Store`] whose operations each finish within `limit` or fail with a timeout.
 #[derive(Debug)]
@@ -67,7 +69,7 @@ macro_rules! with_deadlines {
 with_deadlines! {
     impl IntakeStore {
         bounded fn ping(&self) -> Result<(), StoreError>;
-        bounded fn insert_submission(&self, row: SubmissionRow, idempotency: Option<IdempotencyRecord>) -> Result<InsertOutcome, StoreError>;
+        bounded fn insert_submission(&self, row: SubmissionRow, idempotency: Option<IdempotencyRecord>, outbox: Vec<NewMessage>) -> Result<InsertOutcome, StoreError>;
         bounded fn idempotent_response(&self, key_hash: &str, not_before: DateTime<Utc>) -> Result<Option<StoredResponse>, StoreError>;
         bounded fn settle(&self) -> Result<(), StoreError>;
         bounded fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError>;
@@ -89,7 +91,7 @@ with_deadlines! {
         bounded fn staff_names(&self) -> Result<Vec<String>, StoreError>;
         bounded fn fingerprint_counts(&self, fingerprints: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
-        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry) -> Result<Result<(), TriageRefusal>, StoreError>;
+        bounded fn apply_triage(&self, ids: &[Uuid], patch: &TriagePatch, audit: &AuditEntry, notify: &dyn EventMessages) -> Result<Result<(), TriageRefusal>, StoreError>;
         bounded fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
         bounded fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
         bounded fn likely_duplicates(&self, submission: Uuid, fingerprint: &str, limit: u32) -> Result<Vec<Uuid>, StoreError>;
@@ -116,14 +118,14 @@ with_deadlines! {
 with_deadlines! {
     impl StaffStore {
         bounded fn count_staff(&self) -> Result<i64, StoreError>;
-        bounded fn insert_staff(&self, name: &str, role: &str, password_hash: &str) -> Result<(), StoreError>;
+        bounded fn insert_staff(&self, name: &str, role: Role, password_hash: &str) -> Result<(), StoreError>;
         bounded fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
         bounded fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError>;
         bounded fn insert_session(&self, token_hash: &str, user_name: &str, csrf_token: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
         bounded fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>, StoreError>;
         bounded fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-        bounded fn insert_token(&self, name: &str, role: &str, token_hash: &str) -> Result<(), StoreError>;
-        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+        bounded fn insert_token(&self, name: &str, role: Role, token_hash: &str) -> Result<(), StoreError>;
+        bounded fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
         bounded fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
         bounded fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     }
@@ -132,7 +134,7 @@ with_deadlines! {
 with_deadlines! {
     impl PrivacyStore {
         bounded fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError>;
-        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, redact: &[String], audit: &AuditEntry) -> Result<Erased, StoreError>;
+        bounded fn erase(&self, ids: &[Uuid], scope: EraseScope, redact: &[String], audit: &AuditEntry, outbox: &[NewMessage]) -> Result<Erased, StoreError>;
         bounded fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError>;
         bounded fn contacts_to_reseal(&self, key_id: &str, after: Option<Uuid>, limit: u32) -> Result<Vec<(Uuid, ContactRow)>, StoreError>;
         bounded fn reseal_contact(&self, submission_id: Uuid, old_key_id: &str, sealed: &ContactRow) -> Result<bool, StoreError>;
@@ -144,5 +146,31 @@ with_deadlines! {
         bounded fn try_lease(&self, name: &str, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
         bounded fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
         unbounded fn scrub_erased(&self) -> Result<(), StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl OutboxStore {
+        bounded fn claim_outbox(&self, worker: &str, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<Vec<Message>, StoreError>;
+        bounded fn outbox_delivered(&self, id: i64) -> Result<(), StoreError>;
+        bounded fn outbox_failed(&self, id: i64, worker: &str, failure: &Failure, now: DateTime<Utc>) -> Result<(), StoreError>;
+        bounded fn release_outbox(&self, worker: &str, ids: &[i64]) -> Result<(), StoreError>;
+        bounded fn outbox_summary(&self) -> Result<OutboxSummary, StoreError>;
+        bounded fn dead_messages(&self, limit: u32) -> Result<Vec<DeadMessage>, StoreError>;
+        bounded fn retry_message(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+        bounded fn discard_message(&self, id: i64) -> Result<bool, StoreError>;
+    }
+}
+
+with_deadlines! {
+    impl MailStore {
+        bounded fn insert_reply(&self, reply: &mail::ReplyRow, message: &mail::OutboxEntry, audit: &AuditEntry) -> Result<mail::ReplyOutcome, StoreError>;
+        bounded fn replies(&self, submission: Uuid) -> Result<Vec<mail::ReplyRow>, StoreError>;
+        bounded fn reply(&self, id: Uuid) -> Result<Option<mail::ReplyRow>, StoreError>;
+        bounded fn mail_preferences(&self, user: &str) -> Result<mail::MailPreferences, StoreError>;
+        bounded fn set_mail_preferences(&self, user: &str, preferences: &mail::MailPreferences) -> Result<bool, StoreError>;
+        bounded fn subscribers(&self, kind: &str, mode: mail::SubscriptionMode) -> Result<Vec<(String, String)>, StoreError>;
+        bounded fn queue_digests(&self, due: DateTime<Utc>, now: DateTime<Utc>, message: &mail::DigestMessage) -> Result<u64, StoreError>;
+        bounded fn digest_items(&self, kinds: &[String], since: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<(Vec<mail::DigestItem>, i64), StoreError>;
     }
 }

@@ -9,11 +9,15 @@
 //! behaviour is tested on both backends by the API suite.
 
 mod deadline;
+pub mod mail;
 pub mod matching;
 mod model;
+mod outbox;
 mod postgres;
 mod sqlite;
+mod types;
 
+use crate::domain::Role;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -21,10 +25,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::outbox::{EventMessages, NewMessage};
 pub use deadline::DeadlineStore;
+pub use mail::{MailPreferences, MailStore, ReplyOutcome, ReplyRow, SubscriptionMode};
 pub use model::*;
+pub use outbox::{DeadMessage, Failure, OutboxStore, OutboxSummary};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// How long an idempotency key's first response is kept and replayed.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,6 +67,7 @@ pub trait IntakeStore {
         &self,
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
+        outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError>;
     async fn idempotent_response(
         &self,
@@ -108,13 +119,15 @@ pub trait TriageStore {
     /// Submissions per status among those the filter (but its status) matches.
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
     /// Applies a patch to every one of `ids` (repeats ignored) and writes one audit row per
-    /// submission, copied from `audit`, in one transaction: either all of them change or, when
-    /// the change is refused, none does and nothing is audited.
+    /// submission, copied from `audit`, and the messages `notify` produces for each, in one
+    /// transaction: either all of them change or, when the change is refused, none does and
+    /// nothing is audited or sent.
     async fn apply_triage(
         &self,
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError>;
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError>;
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError>;
@@ -196,7 +209,7 @@ pub trait StaffStore {
     async fn insert_staff(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         password_hash: &str,
     ) -> Result<(), StoreError>;
     async fn staff(&self, name: &str) -> Result<Option<StaffRecord>, StoreError>;
@@ -218,11 +231,11 @@ pub trait StaffStore {
     async fn insert_token(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         token_hash: &str,
     ) -> Result<(), StoreError>;
     /// The token's name and role, unless it is unknown or revoked.
-    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError>;
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError>;
     async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 }
@@ -237,12 +250,15 @@ pub trait PrivacyStore {
     /// same transaction. Every whole-word occurrence of `redact` (the person's name and
     /// address) is replaced in the notes and texts of `ids`, and addresses among them in any
     /// staff note; contact views of `ids` in the audit log are unlinked from the submission.
+    /// Erasing everything also deletes their outbox messages, then writes `outbox` (a
+    /// withdrawal's own event), in the same transaction.
     async fn erase(
         &self,
         ids: &[Uuid],
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError>;
     /// Leaves no physical trace of what was erased: on SQLite merges the full-text index and
     /// truncates the WAL (with `secure_delete` on, freed pages are already zeroed); on
@@ -300,6 +316,8 @@ pub trait Store:
     + PersonalQueueStore
     + StaffStore
     + PrivacyStore
+    + OutboxStore
+    + MailStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -313,6 +331,8 @@ impl<T> Store for T where
         + PersonalQueueStore
         + StaffStore
         + PrivacyStore
+        + OutboxStore
+        + MailStore
         + Send
         + Sync
         + std::fmt::Debug

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::MAX_LABELS;
 pub use crate::domain::TriagePatch;
+use crate::domain::{Kind, MAX_LABELS, Role, Status};
 
 /// The terms-acceptance record kept with every submission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,8 +41,8 @@ pub struct ContactRow {
 pub struct SubmissionRow {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,
@@ -170,8 +170,8 @@ pub struct QueueCursor {
 pub struct QueueItem {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub excerpt: String,
     pub rating: Option<i16>,
@@ -258,14 +258,14 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Audit actions that disclose a submission's contact details; an erasure unlinks them from
+/// Audit actions that disclose or use a submission's contact details (viewing, exporting, replying); an erasure unlinks them from
 /// the submission, so what is left of it cannot be grouped by the person who sent it.
-pub const CONTACT_ACCESS_ACTIONS: [&str; 2] = ["view_contact", "export_contact"];
+pub const CONTACT_ACCESS_ACTIONS: [&str; 3] = ["view_contact", "export_contact", "reply_contact"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRecord {
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
 }
 
@@ -273,14 +273,14 @@ pub struct StaffRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub user_name: String,
-    pub role: String,
+    pub role: Role,
     pub csrf_token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: DateTime<Utc>,
     pub revoked: bool,
 }

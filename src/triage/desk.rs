@@ -6,17 +6,33 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::domain::{FieldError, MAX_LABELS, TriagePatch, ValidationErrors};
-use crate::privacy::OpenedContact;
+use super::StatusCounts;
+use crate::domain::outbox::{Event, Notifier};
+use crate::domain::{FieldError, Kind, MAX_LABELS, Status, TriagePatch, ValidationErrors};
+use crate::privacy::{ContactVault, OpenedContact};
 use crate::staff::Staff;
-use crate::store::{AuditEntry, NoteRow, StoreError, SubmissionRow, TriageRefusal};
+use crate::store::{
+    AuditEntry, NoteRow, ReplyRow, Store, StoreError, SubmissionRow, TriageRefusal,
+};
 
 /// Likely duplicates listed with a submission.
 const DUPLICATES_SHOWN: u32 = 20;
 /// Longest private note.
 pub const MAX_NOTE_CHARS: usize = 10_000;
 const DUPLICATE_OF_RULE: &str = "must name another existing submission";
+
+/// What the desk works with: the store, the keys that open contact details, and the cache of
+/// counts that a change makes stale. Borrowed from the application state for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Desk<'a> {
+    pub store: &'a dyn Store,
+    pub vault: &'a ContactVault,
+    pub status_counts: &'a StatusCounts,
+    /// Who hears about triage changes (written in the change's transaction)…
+    pub notify: &'a dyn Notifier,
+    /// …and the outbox worker to wake when they were.
+    pub outbox_wake: &'a tokio::sync::Notify,
+}
 
 /// Why the desk did not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +59,8 @@ fn invalid(field: &str, message: impl Into<String>) -> DeskError {
 pub struct Detail {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub message: String,
     pub rating: Option<i16>,
@@ -56,6 +72,8 @@ pub struct Detail {
     pub attachments: Vec<AttachmentView>,
     pub contact: Option<OpenedContact>,
     pub notes: Vec<NoteView>,
+    /// What staff e-mailed to the submitter about it, oldest first.
+    pub replies: Vec<ReplyView>,
     pub likely_duplicates: Vec<Uuid>,
 }
 
@@ -93,6 +111,26 @@ pub struct AttachmentView {
     pub is_image: bool,
 }
 
+/// A reply e-mailed to the submitter, as staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReplyView {
+    pub id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ReplyRow> for ReplyView {
+    fn from(row: ReplyRow) -> Self {
+        Self {
+            id: row.id,
+            author: row.author,
+            body: row.body,
+            created_at: row.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub author: String,
@@ -101,7 +139,7 @@ pub struct NoteView {
 }
 
 pub async fn audit(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     action: &str,
     submission: Option<Uuid>,
@@ -114,22 +152,22 @@ pub async fn audit(
         submission_id: submission,
         detail,
     };
-    Ok(state.store.insert_audit(&entry).await?)
+    Ok(desk.store.insert_audit(&entry).await?)
 }
 
 /// The stored submission, or [`DeskError::NotFound`].
-pub async fn submission(state: &AppState, id: Uuid) -> Result<SubmissionRow, DeskError> {
-    state.store.submission(id).await?.ok_or(DeskError::NotFound)
+pub async fn submission(desk: &Desk<'_>, id: Uuid) -> Result<SubmissionRow, DeskError> {
+    desk.store.submission(id).await?.ok_or(DeskError::NotFound)
 }
 
 /// Loads a submission for a staff member, opening (and auditing) its contact details.
-pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
-    let row = submission(state, id).await?;
+pub async fn load(desk: &Desk<'_>, staff: &Staff, id: Uuid) -> Result<Detail, DeskError> {
+    let row = submission(desk, id).await?;
     let contact = match &row.contact {
         None => None,
         Some(sealed) => {
-            audit(state, staff, "view_contact", Some(id), None).await?;
-            match state.vault.open(id, &sealed.sealed) {
+            audit(desk, staff, "view_contact", Some(id), None).await?;
+            match desk.vault.open(id, &sealed.sealed) {
                 Ok(opened) => Some(opened),
                 Err(error) => {
                     // Sealed with another key (a lost or rotated key): the rest is still shown.
@@ -139,11 +177,11 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
             }
         }
     };
-    let notes = state.store.notes(id).await?;
+    let notes = desk.store.notes(id).await?;
+    let replies = desk.store.replies(id).await?;
     let likely_duplicates = match &row.fingerprint {
         Some(fp) => {
-            state
-                .store
+            desk.store
                 .likely_duplicates(id, fp, DUPLICATES_SHOWN)
                 .await?
         }
@@ -198,8 +236,33 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
                 created_at: n.created_at,
             })
             .collect(),
+        replies: replies.into_iter().map(Into::into).collect(),
         likely_duplicates,
     })
+}
+
+/// What a triage change sets, as a `submission.updated` event tells it.
+fn changes(patch: &TriagePatch) -> serde_json::Value {
+    let mut changes = serde_json::Map::new();
+    if let Some(status) = patch.status {
+        changes.insert("status".into(), status.as_str().into());
+    }
+    if let Some(labels) = &patch.labels {
+        changes.insert("labels".into(), labels.as_slice().into());
+    }
+    if let Some(label) = &patch.add_label {
+        changes.insert("add_label".into(), label.as_str().into());
+    }
+    if let Some(assignee) = &patch.assignee {
+        changes.insert("assignee".into(), assignee.clone().into());
+    }
+    if let Some(duplicate_of) = &patch.duplicate_of {
+        changes.insert(
+            "duplicate_of".into(),
+            duplicate_of.map(|id| id.to_string()).into(),
+        );
+    }
+    changes.into()
 }
 
 /// Applies a change to the submissions `ids` (repeats count once) in one transaction with
@@ -207,7 +270,7 @@ pub async fn load(state: &AppState, staff: &Staff, id: Uuid) -> Result<Detail, D
 /// [`DeskError::Unknown`] naming them, and a `duplicate_of` that names no other submission, or a
 /// label that would exceed the cap, is [`DeskError::Invalid`].
 pub async fn apply(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     ids: &[Uuid],
     patch: &TriagePatch,
@@ -224,10 +287,16 @@ pub async fn apply(
         submission_id: None,
         detail: Some(patch.describe()),
     };
-    let outcome = state.store.apply_triage(ids, patch, &audit).await?;
+    let changes = serde_json::json!({ "changes": changes(patch) });
+    let messages = desk.notify.for_event(Event::SubmissionUpdated, &changes);
+    let outcome = desk
+        .store
+        .apply_triage(ids, patch, &audit, messages.as_ref())
+        .await?;
     match outcome {
         Ok(()) => {
-            state.status_counts.clear();
+            desk.status_counts.clear();
+            desk.outbox_wake.notify_one();
             Ok(())
         }
         Err(TriageRefusal::Unknown(ids)) => Err(DeskError::Unknown(ids)),
@@ -248,7 +317,7 @@ pub async fn apply(
 
 /// Adds a private note by this staff member.
 pub async fn add_note(
-    state: &AppState,
+    desk: &Desk<'_>,
     staff: &Staff,
     id: Uuid,
     body: &str,
@@ -257,7 +326,7 @@ pub async fn add_note(
     if body.is_empty() || body.chars().count() > MAX_NOTE_CHARS {
         return Err(invalid("body", "must be 1 to 10,000 characters"));
     }
-    submission(state, id).await?;
+    submission(desk, id).await?;
     let note = NoteRow {
         id: Uuid::now_v7(),
         submission_id: id,
@@ -265,6 +334,6 @@ pub async fn add_note(
         body: body.to_owned(),
         created_at: Utc::now(),
     };
-    state.store.insert_note(&note).await?;
+    desk.store.insert_note(&note).await?;
     Ok(note)
 }

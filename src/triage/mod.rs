@@ -3,7 +3,10 @@
 //! a submission in `spam` instead of the queue (pure functions of the parsed submission, here).
 //! Triage by staff: the [`desk`] service that the JSON API and the triage view share.
 
+mod counts;
 pub mod desk;
+
+pub use counts::{FACET_DAYS, StatusCounts};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

@@ -105,7 +105,7 @@ async fn triage_audit(app: &TestApp) -> Vec<AuditEntry> {
 
 async fn status_and_labels(app: &TestApp, id: Uuid) -> (String, Vec<String>) {
     let row = app.state.store.submission(id).await.unwrap().unwrap();
-    (row.status, row.labels)
+    (row.status.as_str().to_owned(), row.labels)
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use feedbackd::domain::{Labels, Status, TriagePatch};
+use feedbackd::notify::{Event, Fanout};
 use feedbackd::store::{AuditEntry, EraseScope, QueueFilter};
 use serde_json::json;
 
@@ -72,7 +73,12 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         ..TriagePatch::default()
     };
     store
-        .apply_triage(&ids[1..4], &close, &audit)
+        .apply_triage(
+            &ids[1..4],
+            &close,
+            &audit,
+            &Fanout::none(Event::SubmissionUpdated),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -82,7 +88,12 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         ..TriagePatch::default()
     };
     store
-        .apply_triage(&ids, &relabel, &audit)
+        .apply_triage(
+            &ids,
+            &relabel,
+            &audit,
+            &Fanout::none(Event::SubmissionUpdated),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -93,7 +104,7 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         ..audit
     };
     store
-        .erase(&ids[2..5], EraseScope::Everything, &[], &audit)
+        .erase(&ids[2..5], EraseScope::Everything, &[], &audit, &[])
         .await
         .unwrap();
     assert_counts(&app, &[("done", 1), ("new", 1)]).await;

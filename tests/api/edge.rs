@@ -223,6 +223,51 @@ async fn a_multipart_body_without_its_boundary_is_refused_after_a_bounded_read()
 }
 
 #[tokio::test]
+async fn a_refused_client_still_sending_is_read_until_it_stops_then_closed_cleanly() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/feedback HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; \
+         boundary=nowhere\r\nContent-Length: {}\r\n\r\n",
+        app.addr,
+        24 * 1024 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'a'; 16 * 1024];
+    // The service answers after its first 64 KiB; send a little more than that, then read.
+    for _ in 0..8 {
+        stream.write_all(&chunk).await.unwrap();
+    }
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .expect("answered while the body was still arriving")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // The client, not yet reading (a browser still uploading), goes on sending: the service
+    // keeps reading and discarding instead of closing on it, so nothing is reset.
+    for sent in 0..64 {
+        stream
+            .write_all(&chunk)
+            .await
+            .unwrap_or_else(|error| panic!("write {sent} after the answer: {error}"));
+    }
+    stream.shutdown().await.unwrap();
+    // Then the service's FIN: an orderly end of stream, not a reset.
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the service closes after the client stops");
+    assert!(end.is_ok(), "{end:?}");
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
 async fn an_endless_part_header_is_refused_after_a_bounded_read() {
     let app = spawn_app().await;
     let prefix = b"--b\r\nContent-Disposition: form-data; name=\"kind\"\r\nX-Pad: ";

@@ -22,8 +22,8 @@ async fn json_submission_is_stored_with_exactly_the_disclosed_environment() {
         .await
         .unwrap()
         .expect("stored");
-    assert_eq!(row.kind, "feedback");
-    assert_eq!(row.status, "new");
+    assert_eq!(row.kind.as_str(), "feedback");
+    assert_eq!(row.status.as_str(), "new");
     assert_eq!(row.message, "The new calendar view is great.");
     assert_eq!(row.rating, Some(5));
     assert_eq!(row.webapp_version, "6.4.2");
@@ -244,6 +244,29 @@ async fn unknown_fields_are_refused() {
     let problem = problem(app.post_json(&body).await, 422, "unknown_field").await;
     assert!(has_error(&problem, "os", "unknown_field"));
     assert!(has_error(&problem, "ip", "unknown_field"));
+    app.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn a_member_sent_twice_is_refused_not_last_one_wins() {
+    let app = spawn_app().await;
+    let body = app.valid_json().to_string();
+    // The same member again at the end of the object: serde_json's map would keep the second.
+    let twice = format!(
+        "{},\"kind\":\"feature\",\"message\":\"the other text\"}}",
+        body.trim_end_matches('}')
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/feedback"))
+        .header("content-type", "application/json")
+        .body(twice)
+        .send()
+        .await
+        .unwrap();
+    let problem = problem(response, 422, "validation_failed").await;
+    assert!(has_error(&problem, "kind", "duplicate"), "{problem}");
+    assert!(has_error(&problem, "message", "duplicate"), "{problem}");
     app.assert_nothing_stored().await;
 }
 

@@ -389,7 +389,7 @@ async fn automatic_triage_routes_and_catches_spam() {
     let row = app.state.store.submission(routed).await.unwrap().unwrap();
     assert_eq!(row.labels, ["calendar"]);
     assert_eq!(row.assignee.as_deref(), Some("cal-team"));
-    assert_eq!(row.status, "new");
+    assert_eq!(row.status.as_str(), "new");
 
     let mut bot = app.valid_json();
     bot["website"] = json!("http://cheap.example");
@@ -401,7 +401,8 @@ async fn automatic_triage_routes_and_catches_spam() {
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "spam"
     );
     let mut hasty = app.valid_json();
@@ -414,7 +415,8 @@ async fn automatic_triage_routes_and_catches_spam() {
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "spam"
     );
     let token = app.token(Role::Triager).await;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 const DASHBOARD: &str = include_str!("../../deploy/grafana/feedbackd-dashboard.json");
 const ALERTS: &str = include_str!("../../deploy/prometheus/alerts.yml");
@@ -40,7 +40,13 @@ fn dashboard_queries() -> Vec<String> {
 
 #[tokio::test]
 async fn every_metric_the_dashboard_and_alerts_query_is_exported() {
-    let app = spawn_app().await;
+    // With a webhook endpoint, so that its per-endpoint series exist.
+    let (secret, _) = crate::receiver::new_secret();
+    let app = spawn_app_with(|s| {
+        let hook = crate::receiver::endpoint("tracker", crate::receiver::free_port(), &secret);
+        s.notify.webhooks = vec![hook];
+    })
+    .await;
     app.submit(&app.valid_json()).await;
     let refused = app.post_json(&json!({"kind": "bug"})).await;
     assert_eq!(refused.status(), 422);

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use feedbackd::Application;
-use feedbackd::blobs::sweeper::sweep_orphans;
+use feedbackd::attachments::sweeper::sweep_orphans;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 

@@ -284,7 +284,11 @@ async fn retention_removes_old_submissions_and_old_contact_details() {
     let very_old = aged(400, true);
     let oldish = aged(40, true);
     for row in [very_old.clone(), oldish.clone()] {
-        app.state.store.insert_submission(row, None).await.unwrap();
+        app.state
+            .store
+            .insert_submission(row, None, Vec::new())
+            .await
+            .unwrap();
     }
     let (submissions, contacts) = requests::apply_retention(app.state.store.as_ref(), 365, 30)
         .await

@@ -45,7 +45,7 @@ pub async fn rows(url: &str, sql: &str) -> Vec<Vec<(String, Option<String>)>> {
                         .map(|c| {
                             (
                                 c.name().to_owned(),
-                                row.get::<Option<String>, _>(c.ordinal()),
+                                row.try_get::<Option<String>, _>(c.ordinal()).unwrap(),
                             )
                         })
                         .collect()

@@ -9,8 +9,8 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::triage::desk::submission;
 
 /// `filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
@@ -44,7 +44,7 @@ pub async fn attachment(
     n: i32,
     inline_image: bool,
 ) -> Result<Response, ApiError> {
-    let row = submission(state, id).await?;
+    let row = submission(&state.desk(), id).await?;
     let attachment = row
         .attachments
         .into_iter()

@@ -3,10 +3,13 @@
 //! Every route needs a bearer token or a staff session (401), and a role (403).
 
 pub mod download;
+pub(super) mod outbox;
 pub(super) mod privacy;
 pub mod query;
+pub mod replies;
 pub mod stats;
 
+use crate::domain::{Kind, Status};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,8 +23,8 @@ use uuid::Uuid;
 use super::auth::Authenticated;
 use super::error::ApiError;
 use super::openapi::{InternalProblems, Invalid, MalformedBody, NotFound};
-use crate::app::AppState;
 use crate::domain::{Role, TriagePatch};
+use crate::state::AppState;
 use crate::store::{QueueCursor, QueueItem};
 use crate::triage::desk::{self, DeskError};
 use query::{ListQuery, encode_cursor};
@@ -32,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/internal/feedback/{id}", get(show).patch(update))
         .route("/api/v1/internal/feedback/{id}/notes", post(add_note))
         .route(
+            "/api/v1/internal/feedback/{id}/replies",
+            post(replies::add_reply),
+        )
+        .route(
             "/api/v1/internal/feedback/{id}/attachments/{n}",
             get(attachment),
         )
@@ -39,6 +46,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/internal/stats", get(stats::stats))
         .route("/api/v1/internal/privacy/export", post(privacy::export))
         .route("/api/v1/internal/privacy/erase", post(privacy::erase))
+        .route("/api/v1/internal/outbox", get(outbox::show))
+        .route("/api/v1/internal/outbox/{id}/retry", post(outbox::retry))
+        .route(
+            "/api/v1/internal/outbox/{id}",
+            axum::routing::delete(outbox::discard),
+        )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -51,8 +64,8 @@ struct Page {
 pub struct ItemView {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Kind,
+    pub status: Status,
     pub summary: Option<String>,
     pub excerpt: String,
     pub rating: Option<i16>,
@@ -146,7 +159,7 @@ impl From<DeskError> for ApiError {
     }
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
@@ -161,7 +174,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let staff = auth.require(Role::Triager)?;
-    let detail = desk::load(&state, staff, parse_id(&id)?).await?;
+    let detail = desk::load(&state.desk(), staff, parse_id(&id)?).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -190,8 +203,8 @@ async fn update(
     let staff = auth.require(Role::Triager)?;
     let id = parse_id(&id)?;
     let patch = TriagePatch::from_json(&json_object(&body)?).map_err(ApiError::Validation)?;
-    desk::apply(&state, staff, &[id], &patch).await?;
-    let detail = desk::load(&state, staff, id).await?;
+    desk::apply(&state.desk(), staff, &[id], &patch).await?;
+    let detail = desk::load(&state.desk(), staff, id).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -212,7 +225,7 @@ async fn add_note(
     let staff = auth.require(Role::Triager)?;
     let map = json_object(&body)?;
     let text = map.get("body").and_then(Value::as_str).unwrap_or_default();
-    let note = desk::add_note(&state, staff, parse_id(&id)?, text).await?;
+    let note = desk::add_note(&state.desk(), staff, parse_id(&id)?, text).await?;
     let view = json!({"id": note.id, "author": note.author, "body": note.body, "created_at": note.created_at});
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }

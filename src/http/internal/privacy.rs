@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::json_object;
-use crate::app::AppState;
 use crate::domain::{ContactEmail, FieldError, Role, ValidationErrors};
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
 use crate::privacy::export_zip::{ExportZip, export_zip};
 use crate::privacy::requests::{self, PrivacyError};
+use crate::state::AppState;
 use crate::store::EraseScope;
 
 fn privacy_error(error: PrivacyError) -> ApiError {

@@ -6,10 +6,10 @@ use axum::response::Json;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 
-use crate::app::AppState;
 use crate::domain::{FieldError, Kind, Role, ValidationErrors};
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::{StatsDimension, StatsQuery};
 
 /// The range when none is given, ending now.

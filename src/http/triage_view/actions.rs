@@ -13,10 +13,10 @@ use super::pages::{FormFields, check_csrf};
 use super::queue::{NOBODY, Selection, cursor_of, redirect_with, render, request_for, staff_named};
 use super::submission::messages;
 use super::view_query::{Flash, ViewQuery};
-use crate::app::AppState;
 use crate::domain::TriagePatch;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::MAX_PAGE;
 use crate::triage::desk::{self, DeskError};
 
@@ -120,7 +120,7 @@ pub async fn bulk(
     };
     // All or nothing: an unknown or invalid selection changes none of them.
     let outcome = match outcome {
-        Ok((patch, said)) => match desk::apply(&state, &staff, &ids, &patch).await {
+        Ok((patch, said)) => match desk::apply(&state.desk(), &staff, &ids, &patch).await {
             Ok(()) => Ok(said),
             Err(DeskError::Unknown(unknown)) => {
                 let unknown: Vec<String> = unknown.iter().map(Uuid::to_string).collect();

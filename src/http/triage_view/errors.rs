@@ -10,8 +10,8 @@ use axum::response::Response;
 use minijinja::context;
 
 use super::pages::page;
-use crate::app::AppState;
 use crate::http::error::ProblemCode;
+use crate::state::AppState;
 
 /// Largest problem document read back (they are a few hundred bytes).
 const MAX_PROBLEM_BYTES: usize = 64 * 1024;

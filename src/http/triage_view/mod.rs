@@ -3,17 +3,16 @@
 //! `SameSite=Strict; HttpOnly` cookie, and a CSRF token in every state-changing form.
 
 mod actions;
-mod counts;
 mod errors;
 mod format;
+mod mail;
+mod outbox;
 mod pages;
 mod privacy;
 mod queue;
 mod submission;
 mod trends;
 mod view_query;
-
-pub use counts::StatusCounts;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -22,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::Environment;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The view's policy: its own stylesheet and images, no script, forms only to itself.
 pub const VIEW_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
@@ -41,6 +40,11 @@ pub fn templates() -> Environment<'static> {
         ("privacy.html", include_str!("templates/privacy.html")),
         ("error.html", include_str!("templates/error.html")),
         ("trends.html", include_str!("templates/trends.html")),
+        ("outbox.html", include_str!("templates/outbox.html")),
+        (
+            "subscriptions.html",
+            include_str!("templates/subscriptions.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -63,6 +67,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(submission::detail).post(submission::update),
         )
         .route("/triage/feedback/{id}/notes", post(submission::add_note))
+        .route("/triage/feedback/{id}/replies", post(mail::add_reply))
+        .route(
+            "/triage/subscriptions",
+            get(mail::subscriptions_page).post(mail::save_subscriptions),
+        )
         .route(
             "/triage/feedback/{id}/duplicates",
             post(submission::mark_duplicates),
@@ -75,6 +84,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/triage/privacy",
             get(privacy::privacy_page).post(privacy::privacy_action),
         )
+        .route("/triage/outbox", get(outbox::outbox_page))
+        .route("/triage/outbox/{id}", post(outbox::outbox_action))
         .route("/triage/static/triage.css", get(stylesheet))
         .route("/triage/{*rest}", get(not_found))
         .layer(middleware::from_fn_with_state(

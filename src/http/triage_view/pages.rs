@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use super::VIEW_CSP;
 use super::view_query::Flash;
-use crate::app::AppState;
 use crate::domain::Role;
 use crate::http::auth::{SESSION_COOKIE, ViewStaff, cookie};
 use crate::http::error::ApiError;
 use crate::http::internal::download;
 use crate::staff::{self, Staff, Via};
+use crate::state::AppState;
 
 /// The fields of a submitted HTML form, repeated names kept.
 pub(super) struct FormFields(Vec<(String, String)>);

@@ -12,13 +12,13 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::pages::{FormFields, check_csrf, csrf_of, page, require_webmaster, staff_ctx};
-use crate::app::AppState;
 use crate::domain::ContactEmail;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
 use crate::http::internal::privacy::{zip_error, zip_response};
 use crate::privacy::export_zip::export_zip;
 use crate::privacy::requests::{self, PreviewItem, PrivacyError};
+use crate::state::AppState;
 use crate::store::EraseScope;
 
 #[derive(Debug, Deserialize)]

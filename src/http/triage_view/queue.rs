@@ -13,13 +13,13 @@ use uuid::Uuid;
 use super::format::status_name;
 use super::pages::{csrf_of, page, staff_ctx};
 use super::view_query::{ALL_BUT_SPAM, Flash, ViewQuery};
-use crate::app::AppState;
 use crate::domain::Status;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
 use crate::http::internal::ItemView;
 use crate::http::internal::query::{QueueRequest, encode_cursor};
 use crate::staff::Staff;
+use crate::state::AppState;
 use crate::store::{QueueCursor, QueueItem};
 
 /// The assignee value that removes the assignee.

@@ -12,10 +12,10 @@ use super::format::status_name;
 use super::pages::{FormFields, check_csrf, csrf_of, page, parse_id, staff_ctx};
 use super::queue::{NOBODY, redirect_with, request_for, staff_named};
 use super::view_query::{Flash, ViewQuery};
-use crate::app::AppState;
 use crate::domain::{Status, TriagePatch, ValidationErrors};
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::QueueCursor;
 use crate::triage::desk::{self, DeskError};
 
@@ -53,7 +53,7 @@ pub async fn detail(
     let view = ViewQuery::parse(raw.as_deref());
     let flash = Flash::parse(raw.as_deref());
     let id = parse_id(&id)?;
-    let detail = desk::load(&state, &staff, id).await?;
+    let detail = desk::load(&state.desk(), &staff, id).await?;
     let here = QueueCursor {
         received_at: detail.received_at,
         id,
@@ -70,7 +70,7 @@ pub async fn detail(
     let staff_names = state.store.staff_names().await.map_err(ApiError::storage)?;
     let mut duplicates = Vec::new();
     for other in &detail.likely_duplicates {
-        let Ok(row) = desk::submission(&state, *other).await else {
+        let Ok(row) = desk::submission(&state.desk(), *other).await else {
             continue;
         };
         let title = row
@@ -149,14 +149,14 @@ pub async fn update(
     let form = FormFields::parse(&body);
     check_csrf(&staff, &form)?;
     let id = parse_id(&id)?;
-    let row = desk::submission(&state, id).await?;
+    let row = desk::submission(&state.desk(), id).await?;
     let view = ViewQuery::parse(form.get("view"));
     let here = view.href(&format!("/triage/feedback/{id}"));
     let patch = match form_patch(&state, &form).await {
         Ok(patch) => patch,
         Err(message) => return Ok(redirect_with(&here, "error", &message)),
     };
-    match desk::apply(&state, &staff, &[id], &patch).await {
+    match desk::apply(&state.desk(), &staff, &[id], &patch).await {
         Ok(()) => {}
         Err(DeskError::Invalid(errors)) => {
             return Ok(redirect_with(&here, "error", &messages(&errors)));
@@ -165,7 +165,7 @@ pub async fn update(
     }
     let saved = match patch.status {
         Some(Status::Spam) => "Marked as spam.",
-        Some(Status::New) if row.status == "spam" => "Marked as not spam: back in the inbox.",
+        Some(Status::New) if row.status == Status::Spam => "Marked as not spam: back in the inbox.",
         _ => "Saved.",
     };
     if form.get("then") == Some("next") {
@@ -195,7 +195,14 @@ pub async fn add_note(
     check_csrf(&staff, &form)?;
     let id = parse_id(&id)?;
     let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
-    match desk::add_note(&state, &staff, id, form.get("body").unwrap_or_default()).await {
+    match desk::add_note(
+        &state.desk(),
+        &staff,
+        id,
+        form.get("body").unwrap_or_default(),
+    )
+    .await
+    {
         Ok(_) => Ok(redirect_with(&here, "notice", "Note added.")),
         Err(DeskError::Invalid(_)) => Ok(redirect_with(
             &here,
@@ -235,7 +242,7 @@ pub async fn mark_duplicates(
         duplicate_of: Some(Some(id)),
         ..TriagePatch::default()
     };
-    match desk::apply(&state, &staff, &ids, &patch).await {
+    match desk::apply(&state.desk(), &staff, &ids, &patch).await {
         Ok(()) => {}
         Err(DeskError::Invalid(errors)) => {
             return Ok(redirect_with(&here, "error", &messages(&errors)));

@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use super::pages::{csrf_of, page, staff_ctx};
 use super::view_query::{ALL_BUT_SPAM, ViewQuery};
-use crate::app::AppState;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::{StatsDimension, StatsQuery};
 
 const KINDS: [&str; 3] = ["bug", "feature", "feedback"];

@@ -21,6 +21,7 @@ use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::intake::insert_rows;
+use crate::domain::outbox::NewMessage;
 use crate::store::{IdempotencyRecord, InsertOutcome, StoreError, StoredResponse, SubmissionRow};
 
 /// Writer tasks per process: while some wait for their commit (PostgreSQL flushes concurrent
@@ -38,6 +39,8 @@ const INDEX_POLL: Duration = Duration::from_millis(500);
 pub(super) struct WriteJob {
     pub(super) row: SubmissionRow,
     pub(super) idempotency: Option<IdempotencyRecord>,
+    /// The submission's notifications, written in the same transaction as its inbox row.
+    pub(super) outbox: Vec<NewMessage>,
     pub(super) reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
 }
 
@@ -91,7 +94,7 @@ async fn commit(
         contents.push(idem.map(|i| i.content_sha256.clone()));
         received.push(job.row.received_at);
     }
-    let inserted: Vec<Uuid> = sqlx::query_scalar(
+    let statement = sqlx::query_scalar(
         "WITH input AS ( \
            SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], \
                                 $6::timestamptz[]) \
@@ -110,9 +113,23 @@ async fn commit(
     .bind(&keys)
     .bind(&responses)
     .bind(&contents)
-    .bind(&received)
-    .fetch_all(pool)
-    .await?;
+    .bind(&received);
+    // Notifications (none when no webhook or subscription is configured) go in the same
+    // transaction as their submissions' inbox rows, for the submissions that were inserted.
+    let inserted: Vec<Uuid> = if batch.iter().any(|job| !job.outbox.is_empty()) {
+        let mut tx = pool.begin().await?;
+        let inserted: Vec<Uuid> = statement.fetch_all(&mut *tx).await?;
+        let messages: Vec<NewMessage> = batch
+            .iter()
+            .filter(|job| inserted.contains(&job.row.id))
+            .flat_map(|job| job.outbox.iter().cloned())
+            .collect();
+        super::outbox::insert_outbox_messages(&mut tx, &messages).await?;
+        tx.commit().await?;
+        inserted
+    } else {
+        statement.fetch_all(pool).await?
+    };
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         if inserted.contains(&job.row.id) {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::inbox::WriteJob;
 use super::{MIGRATOR, PostgresStore};
+use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
@@ -31,8 +32,8 @@ pub(super) async fn insert_rows(
     qb.push_values(batch, |mut b, row| {
         b.push_bind(row.id)
             .push_bind(row.received_at)
-            .push_bind(&row.kind)
-            .push_bind(&row.status)
+            .push_bind(row.kind)
+            .push_bind(row.status)
             .push_bind(&row.summary)
             .push_bind(&row.message)
             .push_bind(row.rating)
@@ -153,6 +154,7 @@ impl IntakeStore for PostgresStore {
         &self,
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
+        outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError> {
         let queue = self
             .queue
@@ -165,6 +167,7 @@ impl IntakeStore for PostgresStore {
             .send(WriteJob {
                 row,
                 idempotency,
+                outbox,
                 reply,
             })
             .await

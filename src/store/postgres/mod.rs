@@ -4,6 +4,8 @@
 
 mod inbox;
 mod intake;
+mod mail;
+mod outbox;
 mod privacy;
 mod staff;
 mod stats;

@@ -7,14 +7,15 @@ use uuid::Uuid;
 
 use super::PostgresStore;
 use super::triage::insert_audit_row;
-use crate::privacy::redact::redact;
+use crate::domain::outbox::NewMessage;
+use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };
 
 /// Every table an erasure deletes from or rewrites; vacuumed after it.
 const ERASED_TABLES: &str = "VACUUM submissions, terms_acceptances, attachments, contacts, \
-     staff_notes, idempotency_keys, audit_log, pending_deletions";
+     staff_notes, idempotency_keys, audit_log, pending_deletions, outbox";
 
 /// Replaces the name and address in the notes and (for a contact erasure) the texts of the
 /// submissions, and the address in any other staff note. Returns how many texts changed.
@@ -82,6 +83,8 @@ async fn redact_texts(
                 .await?;
             changed += 1;
         }
+        // Replies are written to the person and may greet or quote them.
+        changed += super::mail::redact_replies(tx, ids, terms).await?;
     }
     Ok(changed)
 }
@@ -105,6 +108,7 @@ impl PrivacyStore for PostgresStore {
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
         self.settle_inbox().await?;
         let ids = ids.to_vec();
@@ -153,6 +157,12 @@ impl PrivacyStore for PostgresStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Nothing linkable stays: the removed submissions' messages go with them, and
+            // only what the caller asks (a withdrawal's event) is written instead.
+            super::outbox::purge_outbox(&mut tx, &ids).await?;
+            if erased.submissions_removed > 0 {
+                super::outbox::insert_outbox_messages(&mut tx, outbox).await?;
+            }
         }
         let mut entry = audit.clone();
         entry.detail = Some(match &audit.detail {

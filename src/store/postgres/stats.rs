@@ -76,7 +76,10 @@ impl PersonalQueueStore for PostgresStore {
                 .bind(user)
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     async fn save_view(&self, user: &str, name: &str, query: &str) -> Result<(), StoreError> {

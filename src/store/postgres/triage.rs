@@ -10,6 +10,7 @@ use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
+use crate::domain::outbox::EventMessages;
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
     TriageRefusal, TriageStore, distinct_ids, matching,
@@ -89,7 +90,9 @@ async fn facet(
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 fn queue_item(row: &PgRow) -> Result<QueueItem, sqlx::Error> {
@@ -237,7 +240,10 @@ impl TriageStore for PostgresStore {
         let rows = sqlx::query("SELECT name FROM staff_users ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
@@ -250,7 +256,10 @@ impl TriageStore for PostgresStore {
             .bind(filter.kind.as_deref())
             .fetch_all(&self.pool)
             .await?;
-            return Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect());
+            return Ok(rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?);
         }
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT s.status, COUNT(*) FROM submissions s WHERE true",
@@ -258,7 +267,9 @@ impl TriageStore for PostgresStore {
         push_filters(&mut qb, filter, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn apply_triage(
@@ -266,13 +277,14 @@ impl TriageStore for PostgresStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
         self.settle_inbox().await?;
         let ids = distinct_ids(ids);
         let mut tx = self.pool.begin().await?;
         // Locked in id order, so two bulk changes over the same rows cannot deadlock.
         let rows = sqlx::query(
-            "SELECT id, labels FROM submissions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT id, labels, kind FROM submissions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         )
         .bind(&ids)
         .fetch_all(&mut *tx)
@@ -324,6 +336,8 @@ impl TriageStore for PostgresStore {
             };
             insert_audit_row(&mut tx, &entry).await?;
         }
+        let messages = super::outbox::triage_messages(&rows, notify)?;
+        super::outbox::insert_outbox_messages(&mut tx, &messages).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -378,7 +392,9 @@ impl TriageStore for PostgresStore {
         .bind(fingerprints.to_vec())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn likely_duplicates(

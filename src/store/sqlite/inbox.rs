@@ -41,6 +41,8 @@ const INDEX_POLL: Duration = Duration::from_secs(1);
 pub(super) struct WriteJob {
     pub(super) row: SubmissionRow,
     pub(super) idempotency: Option<IdempotencyRecord>,
+    /// The submission's notifications, written in the same transaction as its inbox row.
+    pub(super) outbox: Vec<crate::domain::outbox::NewMessage>,
     pub(super) reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
 }
 
@@ -201,6 +203,11 @@ async fn insert_inbox_rows(
         });
         qb.build().execute(&mut *conn).await?;
     }
+    let messages: Vec<_> = batch
+        .iter()
+        .flat_map(|job| job.outbox.iter().cloned())
+        .collect();
+    super::outbox::insert_outbox_messages(conn, &messages).await?;
     Ok(())
 }
 

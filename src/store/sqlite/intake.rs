@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::inbox::WriteJob;
 use super::{MIGRATOR, SqliteStore};
+use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
@@ -41,8 +42,8 @@ pub(super) async fn insert_rows(
     qb.push_values(batch, |mut b, row| {
         b.push_bind(row.id.to_string())
             .push_bind(row.received_at)
-            .push_bind(row.kind.clone())
-            .push_bind(row.status.clone())
+            .push_bind(row.kind)
+            .push_bind(row.status)
             .push_bind(row.summary.clone())
             .push_bind(row.message.clone())
             .push_bind(row.rating)
@@ -195,6 +196,7 @@ impl IntakeStore for SqliteStore {
         &self,
         row: SubmissionRow,
         idempotency: Option<IdempotencyRecord>,
+        outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError> {
         let queue = self
             .queue
@@ -207,6 +209,7 @@ impl IntakeStore for SqliteStore {
             .send(WriteJob {
                 row,
                 idempotency,
+                outbox,
                 reply,
             })
             .await

@@ -10,6 +10,8 @@
 
 mod inbox;
 mod intake;
+mod mail;
+mod outbox;
 mod privacy;
 mod staff;
 mod statistics;

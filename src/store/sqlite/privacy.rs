@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::triage::insert_audit_row;
-use crate::privacy::redact::redact;
+use crate::domain::outbox::NewMessage;
+use crate::domain::redact::redact;
 use crate::store::{
     AuditEntry, CONTACT_ACCESS_ACTIONS, ContactRow, EraseScope, Erased, PrivacyStore, StoreError,
 };
@@ -102,6 +103,8 @@ async fn redact_texts(
                 .await?;
             changed += 1;
         }
+        // Replies are written to the person and may greet or quote them.
+        changed += super::mail::redact_replies(tx, ids_json, terms).await?;
     }
     Ok(changed)
 }
@@ -126,6 +129,7 @@ impl PrivacyStore for SqliteStore {
         scope: EraseScope,
         redact: &[String],
         audit: &AuditEntry,
+        outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
         self.settle_inbox().await?;
         let ids_json = ids_json(ids);
@@ -179,6 +183,12 @@ impl PrivacyStore for SqliteStore {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            // Nothing linkable stays: the removed submissions' messages go with them, and
+            // only what the caller asks (a withdrawal's event) is written instead.
+            super::outbox::purge_outbox(&mut tx, &ids_json).await?;
+            if erased.submissions_removed > 0 {
+                super::outbox::insert_outbox_messages(&mut tx, outbox).await?;
+            }
         }
         let mut entry = audit.clone();
         entry.detail = Some(match &audit.detail {

@@ -1,5 +1,6 @@
 //! SQLite: staff accounts, sessions, API tokens.
 
+use crate::domain::Role;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -18,7 +19,7 @@ impl StaffStore for SqliteStore {
     async fn insert_staff(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         password_hash: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -122,7 +123,7 @@ impl StaffStore for SqliteStore {
     async fn insert_token(
         &self,
         name: &str,
-        role: &str,
+        role: Role,
         token_hash: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -138,14 +139,15 @@ impl StaffStore for SqliteStore {
         Ok(())
     }
 
-    async fn token(&self, token_hash: &str) -> Result<Option<(String, String)>, StoreError> {
+    async fn token(&self, token_hash: &str) -> Result<Option<(String, Role)>, StoreError> {
         let row = sqlx::query(
             "SELECT name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| (r.get("name"), r.get("role"))))
+        row.map(|r| Ok((r.try_get("name")?, r.try_get("role")?)))
+            .transpose()
     }
 
     async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {

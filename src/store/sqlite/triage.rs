@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
+use crate::domain::outbox::EventMessages;
 use crate::store::{
     AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
     TriageRefusal, TriageStore, distinct_ids, fts5_query, matching,
@@ -88,7 +89,9 @@ async fn facet(
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
@@ -240,7 +243,10 @@ impl TriageStore for SqliteStore {
         let rows = sqlx::query("SELECT name FROM staff_users ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
@@ -253,14 +259,19 @@ impl TriageStore for SqliteStore {
             .bind(filter.kind.as_deref())
             .fetch_all(&self.pool)
             .await?;
-            return Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect());
+            return Ok(rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?);
         }
         let mut qb =
             QueryBuilder::<Sqlite>::new("SELECT s.status, COUNT(*) FROM submissions s WHERE 1 = 1");
         push_filters(&mut qb, filter, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn apply_triage(
@@ -268,6 +279,7 @@ impl TriageStore for SqliteStore {
         ids: &[Uuid],
         patch: &TriagePatch,
         audit: &AuditEntry,
+        notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
         self.settle_inbox().await?;
         let ids = distinct_ids(ids);
@@ -276,7 +288,7 @@ impl TriageStore for SqliteStore {
         // The write lock up front: what is checked below cannot change before the update.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query(
-            "SELECT id, labels FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
+            "SELECT id, labels, kind FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
         )
         .bind(&ids_json)
         .fetch_all(&mut *tx)
@@ -334,6 +346,8 @@ impl TriageStore for SqliteStore {
             };
             insert_audit_row(&mut tx, &entry).await?;
         }
+        let messages = super::outbox::triage_messages(&rows, notify)?;
+        super::outbox::insert_outbox_messages(&mut tx, &messages).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -388,7 +402,9 @@ impl TriageStore for SqliteStore {
         .bind(serde_json::to_string(fingerprints).expect("strings serialise"))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn likely_duplicates(

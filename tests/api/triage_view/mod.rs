@@ -53,7 +53,8 @@ async fn without_a_session_every_page_leads_to_the_login() {
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "new"
     );
 }
@@ -192,7 +193,7 @@ async fn a_triager_works_a_submission_through_the_view() {
     assert_eq!(bulk.status(), 303);
     for sid in [id, other] {
         let row = app.state.store.submission(sid).await.unwrap().unwrap();
-        assert_eq!(row.status, "done");
+        assert_eq!(row.status.as_str(), "done");
         assert!(row.labels.contains(&"q4".to_owned()));
     }
     let counts = browser.page(&app, "/triage").await;

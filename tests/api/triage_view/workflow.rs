@@ -85,7 +85,8 @@ async fn a_submission_leads_to_its_neighbours_in_the_view_and_back() {
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "triaged"
     );
     // The inbox (new only) no longer holds the triaged one: its neighbours skip it.

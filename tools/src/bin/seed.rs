@@ -661,8 +661,8 @@ fn target_row(
     Ok(SubmissionRow {
         id,
         received_at,
-        kind: "bug".into(),
-        status: "new".into(),
+        kind: feedbackd::domain::Kind::Bug,
+        status: feedbackd::domain::Status::New,
         fingerprint: Some(triage::fingerprint(&format!("{summary} {message}"))),
         summary: Some(summary),
         message,
@@ -843,7 +843,10 @@ async fn main() -> anyhow::Result<()> {
             let days = (i as i64 * 37 + i64::from(n) * 101) % (SPAN_DAYS - 10) + 1;
             let received_at = now - Duration::days(days) - Duration::seconds(i as i64 * 61 + 7);
             let row = target_row(&services, &settings, email, received_at, n)?;
-            let outcome = services.store.insert_submission(row, None).await?;
+            let outcome = services
+                .store
+                .insert_submission(row, None, Vec::new())
+                .await?;
             anyhow::ensure!(outcome == InsertOutcome::Inserted, "target not inserted");
             inserted += 1;
         }

@@ -14,8 +14,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use std::sync::Arc;
 
-use super::error::ApiError;
-
 /// Budget unit: permits are KiB, so a budget of many GiB still fits a semaphore.
 const UNIT: u64 = 1024;
 
@@ -40,9 +38,9 @@ impl MemoryBudget {
         }
     }
 
-    /// Reserves `bytes` now, or refuses with `503 overloaded`.
-    pub fn reserve(&self, bytes: u64) -> Result<Reservation, ApiError> {
-        self.try_reserve(bytes).ok_or(ApiError::Overloaded)
+    /// Reserves `bytes` now, or refuses (the HTTP layer answers `503 overloaded`).
+    pub fn reserve(&self, bytes: u64) -> Result<Reservation, BudgetSpent> {
+        self.try_reserve(bytes).ok_or(BudgetSpent)
     }
 
     fn try_reserve(&self, bytes: u64) -> Option<Reservation> {
@@ -72,7 +70,7 @@ impl MemoryBudget {
     }
 }
 
-/// The budget was spent while a file was arriving.
+/// The budget is spent: the request is refused (`503 overloaded`) rather than kept waiting.
 #[derive(Debug, thiserror::Error)]
 #[error("the memory budget for request bodies is spent")]
 pub struct BudgetSpent;
@@ -114,10 +112,7 @@ mod tests {
     fn reservations_return_to_the_budget_when_dropped() {
         let budget = MemoryBudget::new(256 * 1024);
         let a = budget.reserve(200 * 1024).unwrap();
-        assert!(matches!(
-            budget.reserve(100 * 1024),
-            Err(ApiError::Overloaded)
-        ));
+        assert!(matches!(budget.reserve(100 * 1024), Err(BudgetSpent)));
         let b = budget.reserve(56 * 1024).unwrap();
         assert_eq!(budget.available_bytes(), 0);
         drop((a, b));

@@ -3,6 +3,8 @@
 //! variable is the setting's name in upper case). Secrets are `SecretString`s and never printed.
 //! Every setting is listed with its default in `docs/CONFIGURATION.md`.
 
+pub mod notify;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -105,6 +107,15 @@ pub struct Settings {
     pub create_first_admin: bool,
     /// The triage view's time zone: `UTC` or a fixed offset such as `+01:00`.
     pub team_time_zone: crate::domain::TeamTimeZone,
+    /// The address people reach the service at (`https://feedback.example.org`), for links in
+    /// e-mail; default: `http://{listen}`.
+    pub public_url: Option<String>,
+    /// The SMTP relay (`[smtp]`); e-mail is off while its `host` is unset.
+    pub smtp: SmtpSettings,
+    /// What e-mail is sent (`[mail]`): acknowledgements, languages, the digest hour.
+    pub mail: MailSettings,
+    /// The outbox worker and the webhook endpoints (TOML `[notify]`).
+    pub notify: notify::NotifySettings,
 }
 
 impl Default for Settings {
@@ -151,6 +162,10 @@ impl Default for Settings {
             contact_retention_days: 0,
             create_first_admin: true,
             team_time_zone: crate::domain::TeamTimeZone::default(),
+            public_url: None,
+            notify: notify::NotifySettings::default(),
+            smtp: Default::default(),
+            mail: Default::default(),
         }
     }
 }
@@ -181,10 +196,13 @@ impl Settings {
             anyhow::ensure!(path.exists(), "config file {} not found", path.display());
             figment = figment.merge(Toml::file(path));
         }
-        let env = Env::prefixed("FEEDBACKD_").filter(|key| {
-            // Variables of the test and benchmark harnesses share the prefix.
-            !key.as_str().starts_with("test_") && key.as_str() != "config"
-        });
+        let env = Env::prefixed("FEEDBACKD_")
+            .filter(|key| {
+                // Variables of the test and benchmark harnesses share the prefix.
+                !key.as_str().starts_with("test_") && key.as_str() != "config"
+            })
+            // `FEEDBACKD_SMTP__HOST` is `smtp.host`.
+            .split("__");
         Ok(figment.merge(env).extract()?)
     }
 
@@ -198,6 +216,14 @@ impl Settings {
         self.storage_url
             .clone()
             .unwrap_or_else(|| format!("file://{}", self.data_dir.join("blobs").display()))
+    }
+
+    /// The public base URL for links in e-mail, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// Trusted proxy hops, honouring the deprecated `trust_forwarded_for`.
@@ -235,5 +261,91 @@ impl Settings {
             }
         };
         Ok(Terms::new(&self.terms_version, text))
+    }
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which the relay must offer (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (implicit TLS, port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or a trusted private network.
+    None,
+}
+
+impl SmtpSecurity {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Starttls => 587,
+            Self::Tls => 465,
+            Self::None => 25,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    /// The relay's host name; unset turns e-mail off.
+    pub host: Option<String>,
+    /// Default: 587 (starttls), 465 (tls), 25 (none).
+    pub port: Option<u16>,
+    pub security: SmtpSecurity,
+    /// Authentication (PLAIN/LOGIN), when both are set.
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The sender of every message, `Feedback <feedback@example.org>` or a bare address.
+    pub from: Option<String>,
+    /// Longest one SMTP conversation may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            security: SmtpSecurity::default(),
+            username: None,
+            password: None,
+            from: None,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl SmtpSettings {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(self.security.default_port())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// Send the submitter an acknowledgement (reference and withdrawal link) where an address
+    /// was given.
+    pub acknowledgement: bool,
+    /// The language of mail to submitters (`en`, `nl` or `de`): the widget does not send its
+    /// language, and the service stores nothing it does not need.
+    pub language: String,
+    /// The language of mail to staff.
+    pub staff_language: String,
+    /// The hour (0–23, in `team_time_zone`) at which daily digests are queued.
+    pub digest_hour: u32,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            acknowledgement: false,
+            language: "en".to_owned(),
+            staff_language: "en".to_owned(),
+            digest_hour: 8,
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use object_store::path::Path;
 
-use super::{ATTACHMENTS_PREFIX, Blobs};
+use crate::blobs::{ATTACHMENTS_PREFIX, Blobs};
 use crate::store::Store;
 
 /// Keys checked against the database per query.
