@@ -267,19 +267,7 @@ async fn index_chunk(pool: &SqlitePool) -> Result<usize, sqlx::Error> {
         return Ok(0);
     }
     let mut conn = pool.acquire().await?;
-    // The move is not fsynced on its own (the intake commits that follow it are, and WAL frames
-    // reach the disk in order; a checkpoint syncs the WAL first): lost at a power cut, it is
-    // lost whole, and its rows are still in the inbox. It keeps an fsync out of intake's way.
-    sqlx::query("PRAGMA synchronous = NORMAL")
-        .execute(&mut *conn)
-        .await?;
-    let moved = move_chunk(&mut conn).await;
-    let restored = sqlx::query("PRAGMA synchronous = FULL")
-        .execute(&mut *conn)
-        .await;
-    let moved = moved?;
-    restored?;
-    Ok(moved)
+    move_chunk(&mut conn).await
 }
 
 async fn move_chunk(conn: &mut SqliteConnection) -> Result<usize, sqlx::Error> {
