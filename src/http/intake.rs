@@ -167,13 +167,15 @@ async fn accept(
         content_sha256: content_sha256.clone(),
     });
 
-    let outbox = notify::fan_out(
+    let mut outbox = notify::fan_out(
         Event::SubmissionCreated,
         &state.settings.notify,
         id,
         kind.as_str(),
         &serde_json::json!({}),
     );
+    // Staff "at once" and the submitter's acknowledgement, when mail is on.
+    outbox.extend(notify::mail::intake_messages(&state.settings, &row));
     let messages = outbox.len();
     staged.commit_started();
     match state

@@ -60,7 +60,11 @@ def documented_settings() -> set[str]:
         if not line.startswith("| `"):
             continue
         first_cell = line.split("|")[1]
-        names.update("FEEDBACKD_" + n.upper() for n in re.findall(r"`([a-z0-9_]+)`", first_cell))
+        # A nested setting (`smtp.password`) is FEEDBACKD_SMTP__PASSWORD in the environment.
+        names.update(
+            "FEEDBACKD_" + n.upper().replace(".", "__")
+            for n in re.findall(r"`([a-z0-9_]+(?:\.[a-z0-9_]+)*)`", first_cell)
+        )
     return names | OTHER_FEEDBACKD_VARS
 
 

@@ -5,7 +5,7 @@ use feedbackd::notify::DeliveryError;
 use serde_json::json;
 
 use super::harness::{SmtpServer, app_with_mail, channel, drain, pending};
-use super::{ADDRESS, reply, with_contact};
+use super::{ADDRESS, reply, submitted, with_contact};
 
 #[tokio::test]
 async fn an_unreachable_relay_is_retried_and_the_message_delivered_when_it_is_back() {
@@ -14,7 +14,7 @@ async fn an_unreachable_relay_is_retried_and_the_message_delivered_when_it_is_ba
     };
     let app = app_with_mail(&smtp, |_| {}).await;
     let token = app.token(Role::Triager).await;
-    let id = app.submit(&with_contact(&app)).await;
+    let id = submitted(&app, &with_contact(&app)).await;
     assert_eq!(reply(&app, &token, id, "Back soon").await.status(), 201);
     let channel = channel(&app);
     smtp.down();
@@ -45,7 +45,7 @@ async fn the_relays_refusals_are_permanent_for_5xx_and_retried_for_4xx_in_our_ow
     ] {
         let mut body = app.valid_json();
         body["contact_email"] = json!(address);
-        let id = app.submit(&body).await;
+        let id = submitted(&app, &body).await;
         assert_eq!(reply(&app, &token, id, "Hello").await.status(), 201);
         let outcomes = drain(&app, &channel(&app)).await;
         let outcome = &outcomes[0].1;
@@ -65,4 +65,45 @@ async fn the_relays_refusals_are_permanent_for_5xx_and_retried_for_4xx_in_our_ow
         }
     }
     assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn the_running_service_delivers_its_mail_through_its_own_outbox_worker() {
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    // Everything else here delivers by hand to see each outcome; this one leaves it to the
+    // worker the service runs: intake queues the acknowledgement, the reply queues itself.
+    let app = app_with_mail(&smtp, |s| {
+        s.notify.worker = true;
+        s.mail.acknowledgement = true;
+    })
+    .await;
+    let token = app.token(Role::Triager).await;
+    let id = app.submit(&with_contact(&app)).await;
+    assert_eq!(reply(&app, &token, id, "Fixed in 6.5").await.status(), 201);
+    let started = std::time::Instant::now();
+    while smtp.messages_to(ADDRESS).len() < 2 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "delivered: {:?}, pending: {:?}",
+            smtp.messages(),
+            pending(&app).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let texts: Vec<String> = smtp
+        .messages_to(ADDRESS)
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        texts.iter().all(|t| t.contains(&id.to_string())),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("Fixed in 6.5")),
+        "{texts:?}"
+    );
+    assert!(pending(&app).await.is_empty());
 }

@@ -262,10 +262,10 @@ async fn settle(app: &TestApp, id: i64, outcome: &Result<(), DeliveryError>) {
 
 /// Delivers every pending outbox message once through `channel`, as the outbox worker does:
 /// a delivered message is removed, a failed one keeps its error (a permanent failure is dead).
-/// Returns each message with its outcome.
-///
-/// MERGE NOTE: this stands in for the outbox worker (branch `outbox`); after the merge, run one
-/// worker pass here instead, and keep the outcomes from the outbox table.
+/// Returns each message with its outcome, which the worker does not expose: these tests check
+/// the channel's verdicts (retry, permanent) one by one. The worker itself is tested with
+/// webhooks (`outbox`, `webhooks`) and with mail by
+/// `delivery::the_running_service_delivers_its_mail_through_its_own_outbox_worker`.
 pub async fn drain(
     app: &TestApp,
     channel: &MailChannel,
@@ -278,51 +278,6 @@ pub async fn drain(
         outcomes.push((message, outcome));
     }
     outcomes
-}
-
-/// Writes the e-mail messages intake causes for submission `id`.
-///
-/// MERGE NOTE: intake itself writes them once the lead calls `notify::mail::intake_messages`
-/// from the intake path; then this helper must do nothing (or it queues them twice).
-pub async fn queue_intake_messages(app: &TestApp, id: uuid::Uuid) {
-    let row = app.state.store.submission(id).await.unwrap().unwrap();
-    let messages = feedbackd::notify::mail::intake_messages(&app.state.settings, &row);
-    // Written as intake will write them (`notify::stored`): these are the outbox's columns.
-    let url = database_url(app).await;
-    for m in messages {
-        let now = chrono::Utc::now();
-        if url.starts_with("sqlite:") {
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query(
-                "INSERT INTO outbox (event, submission_id, destination, payload, next_attempt_at, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(m.event.as_str())
-            .bind(m.submission.map(|s| s.to_string()))
-            .bind(m.destination.to_column())
-            .bind(m.payload.to_string())
-            .bind(now)
-            .bind(now)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        } else {
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(
-                "INSERT INTO outbox (event, submission_id, destination, payload, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
-            )
-            .bind(m.event.as_str())
-            .bind(m.submission)
-            .bind(m.destination.to_column())
-            .bind(m.payload.to_string())
-            .bind(now)
-            .bind(now)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        }
-    }
 }
 
 /// Rows in `table` (`outbox`, `replies`).

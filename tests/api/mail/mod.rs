@@ -24,6 +24,14 @@ pub(super) fn with_contact(app: &TestApp) -> Value {
     body
 }
 
+/// Submits `body` and delivers what intake queued for it (the staff notification, an
+/// acknowledgement), so a test of what follows starts from an empty outbox.
+pub(super) async fn submitted(app: &TestApp, body: &Value) -> uuid::Uuid {
+    let id = app.submit(body).await;
+    harness::drain(app, &harness::channel(app)).await;
+    id
+}
+
 pub(super) async fn reply(
     app: &TestApp,
     token: &str,

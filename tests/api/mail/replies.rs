@@ -6,7 +6,7 @@ use feedbackd::notify::{DeliveryError, Destination, Event};
 use serde_json::{Value, json};
 
 use super::harness::{SmtpServer, app_with_mail, channel, count, drain, pending};
-use super::{ADDRESS, NAME, reply, with_contact};
+use super::{ADDRESS, NAME, reply, submitted, with_contact};
 use crate::helpers::problem;
 
 #[tokio::test]
@@ -16,7 +16,7 @@ async fn a_reply_reaches_the_submitter_with_the_reference_and_is_kept_and_audite
     };
     let app = app_with_mail(&smtp, |_| {}).await;
     let token = app.token(Role::Triager).await;
-    let id = app.submit(&with_contact(&app)).await;
+    let id = submitted(&app, &with_contact(&app)).await;
     let response = reply(&app, &token, id, "  Thanks! This is fixed in 6.5.  ").await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
@@ -102,10 +102,10 @@ async fn a_reply_without_an_address_is_refused_and_nothing_is_stored_or_queued()
     };
     let app = app_with_mail(&smtp, |_| {}).await;
     let token = app.token(Role::Triager).await;
-    let anonymous = app.submit(&app.valid_json()).await;
+    let anonymous = submitted(&app, &app.valid_json()).await;
     let mut name_only = app.valid_json();
     name_only["contact_name"] = json!(NAME);
-    let name_only = app.submit(&name_only).await;
+    let name_only = submitted(&app, &name_only).await;
     for id in [anonymous, name_only] {
         problem(reply(&app, &token, id, "Hello").await, 409, "no_contact").await;
     }
@@ -115,7 +115,7 @@ async fn a_reply_without_an_address_is_refused_and_nothing_is_stored_or_queued()
         "not_found",
     )
     .await;
-    let with_address = app.submit(&with_contact(&app)).await;
+    let with_address = submitted(&app, &with_contact(&app)).await;
     problem(
         reply(&app, &token, with_address, " \n ").await,
         422,
@@ -153,7 +153,7 @@ async fn a_contact_erasure_redacts_replies_and_stops_their_delivery() {
     };
     let app = app_with_mail(&smtp, |_| {}).await;
     let token = app.token(Role::Triager).await;
-    let id = app.submit(&with_contact(&app)).await;
+    let id = submitted(&app, &with_contact(&app)).await;
     let text = format!("Dear {NAME}, we will write to {ADDRESS} when it ships.");
     assert_eq!(reply(&app, &token, id, &text).await.status(), 201);
     let webmaster = app.token(Role::Webmaster).await;
@@ -193,7 +193,7 @@ async fn a_contact_erasure_redacts_replies_and_stops_their_delivery() {
     .await;
 
     // A full erasure removes the replies with the submission.
-    let other = app.submit(&with_contact(&app)).await;
+    let other = submitted(&app, &with_contact(&app)).await;
     assert_eq!(reply(&app, &token, other, "Thanks").await.status(), 201);
     let everything = app
         .client
@@ -218,7 +218,7 @@ async fn the_export_includes_the_replies_sent_to_the_person() {
         return;
     };
     let app = app_with_mail(&smtp, |_| {}).await;
-    let id = app.submit(&with_contact(&app)).await;
+    let id = submitted(&app, &with_contact(&app)).await;
     let token = app.token(Role::Triager).await;
     assert_eq!(reply(&app, &token, id, "We fixed it.").await.status(), 201);
     let export: Value = app

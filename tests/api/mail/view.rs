@@ -6,6 +6,7 @@ use reqwest::redirect::Policy;
 use serde_json::json;
 
 use super::harness::{SmtpServer, app_with_mail, count};
+use super::submitted;
 use crate::helpers::TestApp;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -60,7 +61,7 @@ async fn the_reply_box_sends_with_the_csrf_token_and_lists_the_reply() {
     let cookie = session(&app, &client, "rita").await;
     let mut body = app.valid_json();
     body["contact_email"] = json!("someone@example.net");
-    let id = app.submit(&body).await;
+    let id = submitted(&app, &body).await;
     let path = format!("/triage/feedback/{id}");
     let html = page(&client, &app, &cookie, &path).await;
     assert!(
@@ -91,7 +92,7 @@ async fn the_reply_box_sends_with_the_csrf_token_and_lists_the_reply() {
     assert_eq!(count(&app, "outbox").await, 1);
 
     // No address: no box, and a forged post is refused with a message and nothing stored.
-    let anonymous = app.submit(&app.valid_json()).await;
+    let anonymous = submitted(&app, &app.valid_json()).await;
     let path = format!("/triage/feedback/{anonymous}");
     let html = page(&client, &app, &cookie, &path).await;
     assert!(html.contains("No e-mail address to reply to"));
