@@ -225,15 +225,29 @@ async fn move_rows(tx: &mut PgConnection, skip_locked: bool) -> Result<i64, sqlx
     Ok(i64::try_from(payloads.len()).unwrap_or(i64::MAX))
 }
 
-/// Moves every inbox row, waiting for rows other replicas are moving.
+/// Moves every inbox row acknowledged before the call, waiting for rows other replicas are
+/// moving.
 pub(super) async fn settle(pool: &PgPool) -> Result<(), StoreError> {
+    // Up to the newest row visible now: every submission acknowledged before this read is at
+    // or below it. Rows committed later need not hold the read up; under a steady stream of
+    // submissions the inbox is never empty, and waiting for that would starve the reader.
+    let newest: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM intake_inbox")
+        .fetch_one(pool)
+        .await?;
+    let Some(newest) = newest else {
+        return Ok(());
+    };
     loop {
-        let pending: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM intake_inbox)")
-            .fetch_one(pool)
-            .await?;
+        let pending: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM intake_inbox WHERE seq <= $1)")
+                .bind(newest)
+                .fetch_one(pool)
+                .await?;
         if !pending {
             return Ok(());
         }
-        while index_chunk(pool, false).await? == INDEX_CHUNK {}
+        // The oldest rows first, waiting for any another indexer holds: the rows up to
+        // `newest` go before any that came later.
+        index_chunk(pool, false).await?;
     }
 }
