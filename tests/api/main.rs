@@ -39,6 +39,5 @@ mod similar;
 mod statistics;
 mod triage_changes;
 mod triage_view;
-mod visibility;
 mod webhooks;
 mod withdraw;
