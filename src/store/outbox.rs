@@ -77,3 +77,38 @@ pub trait OutboxStore {
     /// Deletes a dead message; false if there is no such dead message.
     async fn discard_message(&self, id: i64) -> Result<bool, StoreError>;
 }
+
+/// One outbox row to write: the columns, from a [`NewMessage`] or a mail
+/// [`OutboxEntry`](crate::store::mail::OutboxEntry). Both backends write these.
+pub(crate) struct OutboxColumns<'a> {
+    pub event: &'a str,
+    pub submission: Option<uuid::Uuid>,
+    pub destination: String,
+    pub payload: &'a serde_json::Value,
+}
+
+impl<'a> OutboxColumns<'a> {
+    pub fn of_messages(messages: &'a [crate::domain::outbox::NewMessage]) -> Vec<Self> {
+        messages
+            .iter()
+            .map(|m| Self {
+                event: m.event.as_str(),
+                submission: m.submission,
+                destination: m.destination.to_column(),
+                payload: &m.payload,
+            })
+            .collect()
+    }
+
+    pub fn of_entries(entries: &'a [crate::store::mail::OutboxEntry]) -> Vec<Self> {
+        entries
+            .iter()
+            .map(|e| Self {
+                event: &e.event,
+                submission: e.submission,
+                destination: e.destination.clone(),
+                payload: &e.payload,
+            })
+            .collect()
+    }
+}

@@ -7,10 +7,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use minijinja::context;
 
-use super::pages::{FormFields, check_csrf, csrf_of, page, parse_id, staff_ctx};
+use super::pages::{FormFields, check_csrf, csrf_of, page, staff_ctx};
 use super::queue::redirect_with;
-use super::submission::messages;
-use super::view_query::{Flash, ViewQuery};
+use super::submission::{messages, submission_form};
+use super::view_query::Flash;
 use crate::domain::ContactEmail;
 use crate::http::auth::ViewStaff;
 use crate::http::error::ApiError;
@@ -29,10 +29,7 @@ pub async fn add_reply(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
+    let (form, id, here) = submission_form(&staff, &body, &id)?;
     let refused = |message: &str| Ok(redirect_with(&here, "error", message));
     let body = form.get("body").unwrap_or_default();
     match replies::send(state.store.as_ref(), &state.settings, &staff, id, body).await {

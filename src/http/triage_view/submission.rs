@@ -186,16 +186,27 @@ pub async fn update(
     Ok(redirect_with(&here, "notice", saved))
 }
 
+/// A form posted from a submission's page: its fields (CSRF checked), the submission, and the
+/// way back to that page within the same queue view.
+pub(super) fn submission_form(
+    staff: &crate::staff::Staff,
+    body: &[u8],
+    id: &str,
+) -> Result<(FormFields, Uuid, String), ApiError> {
+    let form = FormFields::parse(body);
+    check_csrf(staff, &form)?;
+    let id = parse_id(id)?;
+    let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
+    Ok((form, id, here))
+}
+
 pub async fn add_note(
     State(state): State<AppState>,
     ViewStaff(staff): ViewStaff,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
+    let (form, id, here) = submission_form(&staff, &body, &id)?;
     match desk::add_note(
         &state.desk(),
         &staff,
@@ -222,10 +233,7 @@ pub async fn mark_duplicates(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let form = FormFields::parse(&body);
-    check_csrf(&staff, &form)?;
-    let id = parse_id(&id)?;
-    let here = ViewQuery::parse(form.get("view")).href(&format!("/triage/feedback/{id}"));
+    let (form, id, here) = submission_form(&staff, &body, &id)?;
     let ids: Vec<Uuid> = form
         .all("ids")
         .filter_map(|raw| Uuid::parse_str(raw).ok())

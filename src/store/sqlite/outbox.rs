@@ -11,15 +11,8 @@ use uuid::Uuid;
 use super::SqliteStore;
 use crate::domain::outbox::{Destination, Event, EventMessages, Message, NewMessage};
 use crate::store::mail::OutboxEntry;
+use crate::store::outbox::OutboxColumns;
 use crate::store::{DeadMessage, Failure, OutboxStore, OutboxSummary, StoreError};
-
-/// One outbox row to write: the columns, from a [`NewMessage`] or a mail [`OutboxEntry`].
-struct Columns<'a> {
-    event: &'a str,
-    submission: Option<Uuid>,
-    destination: String,
-    payload: &'a serde_json::Value,
-}
 
 /// Writes `messages` (due at once) inside the caller's transaction: one statement, none when
 /// there is nothing to write.
@@ -27,16 +20,7 @@ pub async fn insert_outbox_messages(
     conn: &mut SqliteConnection,
     messages: &[NewMessage],
 ) -> Result<(), sqlx::Error> {
-    let rows: Vec<Columns<'_>> = messages
-        .iter()
-        .map(|m| Columns {
-            event: m.event.as_str(),
-            submission: m.submission,
-            destination: m.destination.to_column(),
-            payload: &m.payload,
-        })
-        .collect();
-    insert_columns(conn, &rows).await
+    insert_columns(conn, &OutboxColumns::of_messages(messages)).await
 }
 
 /// [`insert_outbox_messages`] for the mail store's entries (the outbox's columns).
@@ -44,21 +28,12 @@ pub(crate) async fn insert_outbox_entries(
     conn: &mut SqliteConnection,
     entries: &[OutboxEntry],
 ) -> Result<(), sqlx::Error> {
-    let rows: Vec<Columns<'_>> = entries
-        .iter()
-        .map(|e| Columns {
-            event: &e.event,
-            submission: e.submission,
-            destination: e.destination.clone(),
-            payload: &e.payload,
-        })
-        .collect();
-    insert_columns(conn, &rows).await
+    insert_columns(conn, &OutboxColumns::of_entries(entries)).await
 }
 
 async fn insert_columns(
     conn: &mut SqliteConnection,
-    rows: &[Columns<'_>],
+    rows: &[OutboxColumns<'_>],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
