@@ -13,6 +13,7 @@ use crate::store::{StatsQuery, StatsRow, StatsStore, StoreError};
 #[async_trait]
 impl StatsStore for PostgresStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = stats_query::<Postgres>(query, |qb| {
             qb.push("to_char(s.received_at AT TIME ZONE 'UTC' + ")
                 .push_bind(query.offset_secs)

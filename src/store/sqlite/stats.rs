@@ -13,6 +13,7 @@ use crate::store::{StatsQuery, StatsRow, StatsStore, StoreError};
 #[async_trait]
 impl StatsStore for SqliteStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = stats_query::<Sqlite>(query, |qb| {
             qb.push("date(s.received_at, ")
                 .push_bind(format!("{:+} seconds", query.offset_secs))
