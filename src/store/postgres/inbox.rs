@@ -192,8 +192,16 @@ fn not_migrated(error: &sqlx::Error) -> bool {
 /// Moves the oldest unclaimed inbox rows (at most [`INDEX_CHUNK`]) into the indexed tables in
 /// one transaction. `skip_locked`: leave rows another replica is moving (the background
 /// indexer); otherwise wait for them (a reader settling the inbox). Returns how many it moved.
+///
+/// The move's commit does not wait for its WAL flush (`synchronous_commit = off`): the move
+/// inserts the rows and deletes them from the inbox in one transaction, so a crash that loses it
+/// leaves the rows in the inbox to be moved again, and any later synchronous commit (the next
+/// intake batch, a triage change made on a moved row) flushes the WAL up to and past it.
 pub(super) async fn index_chunk(pool: &PgPool, skip_locked: bool) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
     let moved = move_rows(&mut tx, skip_locked).await?;
     tx.commit().await?;
     Ok(moved)

@@ -49,12 +49,31 @@ pub(super) struct WriteJob {
 /// A reader waiting for the inbox to be empty.
 pub(super) type SettleRequest = oneshot::Sender<Result<(), StoreError>>;
 
+/// The writer task's two connections to the one database file, used one at a time.
+pub(super) struct Connections {
+    /// Group commits into the inbox: `synchronous=FULL`, the 201 waits for its fsync.
+    pub(super) intake: SqlitePool,
+    /// The moves into the indexed tables: `synchronous=NORMAL`, no fsync of their own.
+    ///
+    /// Why that is safe: a move changes nothing an answer depends on. It inserts the rows into
+    /// the indexed tables and deletes them from the inbox in one transaction, so losing it (a
+    /// power cut before the next fsync; a process crash loses nothing, the pages are in the
+    /// kernel's cache) only leaves those rows in the inbox, and the next start moves them again.
+    /// WAL frames are appended in commit order, so the next intake commit's fsync makes every
+    /// earlier move durable too, and a checkpoint fsyncs the log before copying it.
+    pub(super) indexer: SqlitePool,
+}
+
 /// The writer task: group commit into the inbox, and the indexer.
 pub(super) async fn writer(
-    pool: SqlitePool,
+    connections: Connections,
     mut queue: mpsc::Receiver<WriteJob>,
     mut settles: mpsc::Receiver<SettleRequest>,
 ) {
+    let Connections {
+        intake: pool,
+        indexer,
+    } = connections;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // This process's commits not indexed yet, oldest first: (when, how many submissions).
     let mut backlog: VecDeque<(Instant, usize)> = VecDeque::new();
@@ -70,7 +89,7 @@ pub(super) async fn writer(
         tokio::select! {
             biased;
             Some(request) = settles.recv() => {
-                let outcome = index_all(&pool).await;
+                let outcome = index_all(&indexer).await;
                 if outcome.is_ok() {
                     backlog.clear();
                 }
@@ -99,7 +118,7 @@ pub(super) async fn writer(
             continue;
         }
         poll = false;
-        match index_chunk(&pool).await {
+        match index_chunk(&indexer).await {
             Ok(moved) if moved < INDEX_CHUNK => backlog.clear(),
             Ok(moved) => consume(&mut backlog, moved),
             Err(error) if not_migrated(&error) => {}
@@ -110,11 +129,12 @@ pub(super) async fn writer(
         }
     }
     // Shutting down: what is acknowledged is durable either way; index it now if possible.
-    if let Err(error) = index_all(&pool).await
+    if let Err(error) = index_all(&indexer).await
         && !not_migrated(&error)
     {
         tracing::warn!(error = ?error, "the intake inbox is left for the next start");
     }
+    indexer.close().await;
 }
 
 /// Takes `moved` submissions off the front of the backlog.

@@ -77,11 +77,23 @@ impl SqliteStore {
             .await?;
         let writer_pool = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
+            .connect_with(options.clone())
+            .await?;
+        // The indexer's moves need no fsync of their own: see `inbox::writer`.
+        let indexer_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
             .await?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (settle_tx, settle_rx) = mpsc::channel(QUEUE_DEPTH);
-        let writer = tokio::spawn(inbox::writer(writer_pool.clone(), rx, settle_rx));
+        let writer = tokio::spawn(inbox::writer(
+            inbox::Connections {
+                intake: writer_pool.clone(),
+                indexer: indexer_pool,
+            },
+            rx,
+            settle_rx,
+        ));
         Ok(Self {
             file,
             pool,
