@@ -108,6 +108,7 @@ with_deadlines! {
 with_deadlines! {
     impl StatsStore {
         bounded fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+        unbounded fn fold_kept_counts(&self) -> Result<u64, StoreError>;
     }
 }
 

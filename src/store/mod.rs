@@ -164,6 +164,11 @@ pub trait DuplicatesStore {
 pub trait StatsStore {
     /// At most [`MAX_STATS_ROWS`] groups, in the order of their keys.
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+    /// Folds the kept counts of hours and days before the last full one into one row per
+    /// group (PostgreSQL spreads a group's count over slots written by different connections,
+    /// and keeps rows at zero; SQLite has neither), so that reading a range reads one row a
+    /// group. Returns how many rows it folded or removed.
+    async fn fold_kept_counts(&self) -> Result<u64, StoreError>;
 }
 
 /// Each staff member's own queue: when they look at it, and their saved views.

@@ -42,6 +42,13 @@ pub(in crate::store) const DAILY: KeptCounts = KeptCounts {
     versions: true,
 };
 
+impl KeptCounts {
+    /// Whether it holds the WebApp version and browser (or only kind and status).
+    pub fn versions(&self) -> bool {
+        self.versions
+    }
+}
+
 /// Where each part of a query's range is counted.
 #[derive(Debug, PartialEq, Eq)]
 pub(in crate::store) struct StatsPlan {
