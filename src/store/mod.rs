@@ -104,8 +104,13 @@ pub trait TriageStore {
     ) -> Result<Vec<QueueItem>, StoreError>;
     /// The browsers, versions, labels and assignees among the newest [`FACET_SAMPLE`]
     /// submissions received since `since`, each with its count, most frequent first (at most
-    /// `limit` of each): a bounded read however large the table.
-    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
+    /// `limit` of each): a bounded read however large the table. `scope` says which.
+    async fn facets(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+        scope: FacetScope,
+    ) -> Result<Facets, StoreError>;
     /// When the submission's contact details were erased, if they were.
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// The names of the staff accounts, in order: who a submission can be assigned to.
