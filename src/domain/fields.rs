@@ -27,7 +27,9 @@ fn char_len(s: &str) -> usize {
 }
 
 /// Which entry point the submission came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize)]
+// Read back from the intake inbox by the names `named!` writes.
+#[serde(rename_all = "snake_case")]
 #[schema(rename_all = "snake_case")]
 pub enum Kind {
     Bug,

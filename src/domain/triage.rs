@@ -1,7 +1,9 @@
 //! The queue's vocabulary: statuses, labels, assignees, staff roles.
 
 /// A submission's place in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize)]
+// Read back from the intake inbox by the names `named!` writes.
+#[serde(rename_all = "snake_case")]
 #[schema(rename_all = "snake_case")]
 pub enum Status {
     New,

@@ -71,6 +71,7 @@ with_deadlines! {
         bounded fn ping(&self) -> Result<(), StoreError>;
         bounded fn insert_submission(&self, row: SubmissionRow, idempotency: Option<IdempotencyRecord>, outbox: Vec<NewMessage>) -> Result<InsertOutcome, StoreError>;
         bounded fn idempotent_response(&self, key_hash: &str, not_before: DateTime<Utc>) -> Result<Option<StoredResponse>, StoreError>;
+        bounded fn settle(&self) -> Result<(), StoreError>;
         bounded fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError>;
         bounded fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;
         bounded fn prune_idempotency_keys(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError>;

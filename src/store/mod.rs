@@ -1,10 +1,12 @@
 //! Persistence behind one trait, with a SQLite and a PostgreSQL implementation and one
 //! migrations folder per backend (`migrations/sqlite`, `migrations/postgres`).
 //!
-//! A submission, its terms record, its attachment rows, its sealed contact and its idempotency
-//! key are written in one transaction. On SQLite, concurrent submissions share one commit
-//! (see `sqlite::intake`): one fsync for many requests, which is what lets a durable intake
-//! keep up. The same behaviour is tested on both backends by the API suite.
+//! A submission (with its terms record, attachment rows and sealed contact) and its idempotency
+//! key are written in one transaction, into a narrow append-only intake inbox; concurrent
+//! submissions share one commit (`sqlite::inbox`, `postgres::inbox`): one fsync for many
+//! requests, which is what lets a durable intake keep up. An indexer moves inbox rows into the
+//! indexed tables in batches, and every read of submissions settles the inbox first. The same
+//! behaviour is tested on both backends by the API suite.
 
 mod deadline;
 pub mod mail;
@@ -73,6 +75,11 @@ pub trait IntakeStore {
         key_hash: &str,
         not_before: DateTime<Utc>,
     ) -> Result<Option<StoredResponse>, StoreError>;
+    /// Waits until every submission acknowledged so far has left the durable intake inbox for
+    /// the indexed tables. The store's own reads of submissions (the queue, search, counts,
+    /// privacy, withdrawal, the orphan sweeper) already do this first; it is public for callers
+    /// that read the database by other means (tools, tests).
+    async fn settle(&self) -> Result<(), StoreError>;
     async fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError>;
     /// Which of `keys` an attachment row still references.
     async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError>;

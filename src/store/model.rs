@@ -9,7 +9,7 @@ pub use crate::domain::TriagePatch;
 use crate::domain::{Kind, MAX_LABELS, Role, Status};
 
 /// The terms-acceptance record kept with every submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TermsRecord {
     pub version: String,
     pub sha256: String,
@@ -19,7 +19,7 @@ pub struct TermsRecord {
     pub accepted_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AttachmentRow {
     pub position: i32,
     pub object_key: String,
@@ -29,7 +29,7 @@ pub struct AttachmentRow {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContactRow {
     pub blind_index: Option<String>,
     pub sealed: Vec<u8>,
@@ -37,7 +37,7 @@ pub struct ContactRow {
 }
 
 /// A submission as stored, written by intake and read back by staff tools.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SubmissionRow {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,

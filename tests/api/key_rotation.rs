@@ -27,7 +27,7 @@ async fn rotation_reseals_every_contact_and_resumes() {
     let old_file = std::fs::read_to_string(dir.join("contact.key")).unwrap();
     let old_key_id = vault_of(&dir).key_id().to_owned();
 
-    let run = cli(&env, &["keys", "rotate"], None);
+    let run = cli(&env, &["keys", "rotate"], None).await;
     assert!(run.success, "{}", run.stderr);
     assert!(
         run.stdout.contains("2 contact(s) re-sealed, 0 not under"),
@@ -68,7 +68,8 @@ async fn rotation_reseals_every_contact_and_resumes() {
         &env,
         &["privacy", "export", "--email", "pat@example.org"],
         None,
-    );
+    )
+    .await;
     assert!(export.success, "{}", export.stderr);
     let export: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
     assert_eq!(
@@ -86,13 +87,14 @@ async fn rotation_reseals_every_contact_and_resumes() {
         &env,
         &["privacy", "export", "--email", "sam@example.org"],
         None,
-    );
+    )
+    .await;
     let during: serde_json::Value = serde_json::from_str(&during.stdout).unwrap();
     assert_eq!(
         during["submissions"][0]["contact"]["email"], "sam@example.org",
         "found and opened with the previous keys meanwhile"
     );
-    let resumed = cli(&env, &["keys", "rotate"], None);
+    let resumed = cli(&env, &["keys", "rotate"], None).await;
     assert!(resumed.success, "{}", resumed.stderr);
     assert!(resumed.stderr.contains("resuming"), "{}", resumed.stderr);
     assert!(

@@ -40,5 +40,6 @@ mod similar;
 mod statistics;
 mod triage_changes;
 mod triage_view;
+mod visibility;
 mod webhooks;
 mod withdraw;

@@ -34,14 +34,31 @@ pub struct Run {
 }
 
 /// Runs `feedbackd privacy ARGS`; `stdin` `None` is a closed input.
-fn privacy(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
+async fn privacy(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
     let mut all = vec!["privacy"];
     all.extend_from_slice(args);
-    cli(env, &all, stdin)
+    cli(env, &all, stdin).await
 }
 
 /// Runs `feedbackd ARGS` in the data folder; `stdin` `None` is a closed input.
-pub fn cli(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
+///
+/// The wait happens off the test's runtime: the service under test runs on that (single
+/// threaded) runtime, and its SQLite writer may hold the write lock in the middle of moving the
+/// intake inbox. Blocking the runtime while the command waits for that lock would freeze the
+/// writer holding it, until the command gave up (the deadlock that failed `.ci/run` once).
+pub async fn cli(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.map(str::to_owned);
+    tokio::task::spawn_blocking(move || run_blocking(&env, &args, stdin.as_deref()))
+        .await
+        .unwrap()
+}
+
+fn run_blocking(env: &[(String, String)], args: &[String], stdin: Option<&str>) -> Run {
     let mut command = Command::new(BIN);
     command
         .args(args)
@@ -56,7 +73,7 @@ pub fn cli(env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Run {
         .stderr(Stdio::piped());
     for (k, v) in env {
         command.env(k, v);
-        if *k == "FEEDBACKD_DATA_DIR" {
+        if k == "FEEDBACKD_DATA_DIR" {
             command.current_dir(v);
         }
     }
@@ -91,17 +108,18 @@ async fn refusals_exit_non_zero_and_remove_nothing() {
         &env,
         &["erase", "--email", "pat@", "--scope", "contact"],
         Some("y\n"),
-    );
+    )
+    .await;
     assert!(!invalid.success, "{}", invalid.stderr);
     assert!(
         invalid.stderr.contains("not a valid e-mail address"),
         "{}",
         invalid.stderr
     );
-    let invalid_export = privacy(&env, &["export", "--email", "nobody"], None);
+    let invalid_export = privacy(&env, &["export", "--email", "nobody"], None).await;
     assert!(!invalid_export.success);
 
-    let closed = privacy(&env, &["erase", "--email", "pat@example.org"], None);
+    let closed = privacy(&env, &["erase", "--email", "pat@example.org"], None).await;
     assert!(!closed.success, "{}", closed.stderr);
     assert!(
         closed.stderr.contains("standard input is closed"),
@@ -119,7 +137,8 @@ async fn refusals_exit_non_zero_and_remove_nothing() {
             "contact",
         ],
         Some("n\n"),
-    );
+    )
+    .await;
     assert!(!declined.success);
     assert!(
         declined.stderr.contains("not confirmed"),
@@ -147,7 +166,8 @@ async fn refusals_exit_non_zero_and_remove_nothing() {
         &env,
         &["erase", "--email", "pat@example.org"],
         Some("maybe\n"),
-    );
+    )
+    .await;
     assert!(!no_scope.success);
     assert!(
         no_scope.stderr.contains("no scope chosen"),
@@ -158,14 +178,16 @@ async fn refusals_exit_non_zero_and_remove_nothing() {
         &env,
         &["erase", "--email", "pat@example.org", "--yes"],
         None,
-    );
+    )
+    .await;
     assert!(!yes_without_scope.success);
 
     let wrong_address = privacy(
         &env,
         &["erase", "--email", "pat@example.org"],
         Some("everything\nsomeone@example.org\n"),
-    );
+    )
+    .await;
     assert!(!wrong_address.success);
     assert!(contact_kept(&app, id).await, "nothing was removed");
 }
@@ -188,7 +210,8 @@ async fn an_eml_request_is_shown_then_erased_after_the_address_is_typed() {
         &env,
         &["erase", "--eml", &eml],
         Some("everything\nPat@example.org\n"),
-    );
+    )
+    .await;
     assert!(run.success, "{}", run.stderr);
     for shown in [
         "From:    Pat Example <Pat@Example.org>",
@@ -214,12 +237,13 @@ async fn contact_only_warns_and_keeps_the_feedback() {
         &env,
         &["erase", "--email", "Pat <pat@example.org>"],
         Some("contact\ny\n"),
-    );
+    )
+    .await;
     assert!(run.success, "{}", run.stderr);
     assert!(run.stderr.contains("cannot be done"));
     assert!(!contact_kept(&app, id).await);
     assert!(app.state.store.submission(id).await.unwrap().is_some());
-    let export = privacy(&env, &["export", "--email", "Pat <pat@example.org>"], None);
+    let export = privacy(&env, &["export", "--email", "Pat <pat@example.org>"], None).await;
     assert!(export.success, "{}", export.stderr);
     let export: Value = serde_json::from_str(&export.stdout).unwrap();
     assert_eq!(export["submissions"], serde_json::json!([]));
@@ -241,7 +265,8 @@ async fn export_zip_writes_a_dated_private_archive() {
         &env,
         &["export", "--email", "pat@example.org", "--zip"],
         None,
-    );
+    )
+    .await;
     assert!(run.success, "{}", run.stderr);
     let name = run.stdout.trim();
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
@@ -257,7 +282,8 @@ async fn export_zip_writes_a_dated_private_archive() {
         &env,
         &["export", "--email", "pat@example.org", "--zip"],
         None,
-    );
+    )
+    .await;
     assert!(!again.success, "an existing archive is never overwritten");
 }
 
@@ -279,7 +305,7 @@ async fn audit_list_shows_times_to_the_second_in_the_team_zone() {
     };
     app.state.store.insert_audit(&entry).await.unwrap();
     env.push(("FEEDBACKD_TEAM_TIME_ZONE", "+01:00".to_owned()));
-    let run = cli(&env, &["audit", "list"], None);
+    let run = cli(&env, &["audit", "list"], None).await;
     assert!(run.success, "{}", run.stderr);
     let line = run
         .stdout

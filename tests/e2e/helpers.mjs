@@ -93,12 +93,24 @@ export async function startService({ origins = [], env = {} } = {}) {
     url,
     dir,
     db: path.join(dir, 'feedbackd.db'),
-    /** Rows of a query, from the SQLite database the service writes. */
+    /**
+     * Rows of a query, from the SQLite database the service writes. An acknowledged submission
+     * waits in the intake inbox until the indexer moves it into the tables queried here (well
+     * within a second: docs/ARCHITECTURE.md), so this waits for the inbox to drain first.
+     */
     sql(query) {
-      const json = execFileSync('sqlite3', ['-json', path.join(dir, 'feedbackd.db'), query], {
-        encoding: 'utf8',
-      });
-      return json.trim() ? JSON.parse(json) : [];
+      const run = (q) => {
+        const json = execFileSync('sqlite3', ['-json', path.join(dir, 'feedbackd.db'), q], {
+          encoding: 'utf8',
+        });
+        return json.trim() ? JSON.parse(json) : [];
+      };
+      const deadline = Date.now() + 5000;
+      while (run('SELECT count(*) AS n FROM intake_inbox')[0].n > 0) {
+        if (Date.now() > deadline) throw new Error('the intake inbox did not drain within 5 s');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      }
+      return run(query);
     },
     blob(objectKey) {
       const file = path.join(dir, 'blobs', objectKey);

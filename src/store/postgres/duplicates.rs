@@ -16,6 +16,7 @@ impl DuplicatesStore for PostgresStore {
         &self,
         fingerprints: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT fingerprint, COUNT(*) FROM submissions \
              WHERE fingerprint = ANY($1) GROUP BY fingerprint HAVING COUNT(*) > 1",
@@ -34,6 +35,7 @@ impl DuplicatesStore for PostgresStore {
         fingerprint: &str,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         Ok(sqlx::query_scalar(
             "SELECT id FROM submissions WHERE fingerprint = $1 AND id <> $2 \
              ORDER BY received_at DESC LIMIT $3",
@@ -53,6 +55,7 @@ impl DuplicatesStore for PostgresStore {
         to: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TextMatch>, StoreError> {
+        self.settle_inbox().await?;
         if terms.is_empty() {
             return Ok(Vec::new());
         }

@@ -1,13 +1,16 @@
-//! PostgreSQL: writing submissions and reading them back.
+//! PostgreSQL: writing submissions (the indexer moves them from the inbox through `insert_rows`)
+//! and reading them back.
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::{PgConnection, PgRow, Postgres};
+use sqlx::{QueryBuilder, Row};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::inbox::WriteJob;
 use super::{MIGRATOR, PostgresStore};
 use crate::domain::outbox::NewMessage;
 use crate::store::{
@@ -15,89 +18,90 @@ use crate::store::{
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
 };
 
-async fn insert_rows(
+/// Inserts submissions with all their rows (but their idempotency keys, written with the inbox
+/// row): one multi-row statement per table (the indexer moves whole batches through this).
+pub(super) async fn insert_rows(
     conn: &mut PgConnection,
-    row: &SubmissionRow,
-    idempotency: Option<&IdempotencyRecord>,
+    batch: &[&SubmissionRow],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let mut qb = QueryBuilder::<Postgres>::new(
         "INSERT INTO submissions (id, received_at, kind, status, summary, message, rating, \
          webapp_version, server_version, browser_brand, browser_version, screen_width, \
-         screen_height, page_url, labels, assignee, duplicate_of, fingerprint) VALUES ($1, $2, $3, \
-         $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(row.id)
-    .bind(row.received_at)
-    .bind(row.kind)
-    .bind(row.status)
-    .bind(&row.summary)
-    .bind(&row.message)
-    .bind(row.rating)
-    .bind(&row.webapp_version)
-    .bind(&row.server_version)
-    .bind(&row.browser_brand)
-    .bind(&row.browser_version)
-    .bind(row.screen_width)
-    .bind(row.screen_height)
-    .bind(&row.page_url)
-    .bind(&row.labels)
-    .bind(&row.assignee)
-    .bind(row.duplicate_of)
-    .bind(&row.fingerprint)
-    .execute(&mut *conn)
-    .await?;
-    let terms = &row.terms;
-    sqlx::query(
+         screen_height, page_url, labels, assignee, duplicate_of, fingerprint) ",
+    );
+    qb.push_values(batch, |mut b, row| {
+        b.push_bind(row.id)
+            .push_bind(row.received_at)
+            .push_bind(row.kind)
+            .push_bind(row.status)
+            .push_bind(&row.summary)
+            .push_bind(&row.message)
+            .push_bind(row.rating)
+            .push_bind(&row.webapp_version)
+            .push_bind(&row.server_version)
+            .push_bind(&row.browser_brand)
+            .push_bind(&row.browser_version)
+            .push_bind(row.screen_width)
+            .push_bind(row.screen_height)
+            .push_bind(&row.page_url)
+            .push_bind(&row.labels)
+            .push_bind(&row.assignee)
+            .push_bind(row.duplicate_of)
+            .push_bind(&row.fingerprint);
+    });
+    qb.build().execute(&mut *conn).await?;
+
+    let mut qb = QueryBuilder::<Postgres>::new(
         "INSERT INTO terms_acceptances (submission_id, terms_version, terms_sha256, widget, \
-         button, accepted_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(row.id)
-    .bind(&terms.version)
-    .bind(&terms.sha256)
-    .bind(&terms.widget)
-    .bind(&terms.button)
-    .bind(terms.accepted_at)
-    .execute(&mut *conn)
-    .await?;
-    for a in &row.attachments {
-        sqlx::query(
+         button, accepted_at) ",
+    );
+    qb.push_values(batch, |mut b, row| {
+        let terms = &row.terms;
+        b.push_bind(row.id)
+            .push_bind(&terms.version)
+            .push_bind(&terms.sha256)
+            .push_bind(&terms.widget)
+            .push_bind(&terms.button)
+            .push_bind(terms.accepted_at);
+    });
+    qb.build().execute(&mut *conn).await?;
+
+    let attachments: Vec<_> = batch
+        .iter()
+        .flat_map(|row| row.attachments.iter().map(move |a| (row.id, a)))
+        .collect();
+    if !attachments.is_empty() {
+        let mut qb = QueryBuilder::<Postgres>::new(
             "INSERT INTO attachments (submission_id, position, object_key, filename, \
-             content_type, size, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(row.id)
-        .bind(a.position)
-        .bind(&a.object_key)
-        .bind(&a.filename)
-        .bind(&a.content_type)
-        .bind(a.size)
-        .bind(&a.sha256)
-        .execute(&mut *conn)
-        .await?;
+             content_type, size, sha256) ",
+        );
+        qb.push_values(attachments, |mut b, (id, a)| {
+            b.push_bind(id)
+                .push_bind(a.position)
+                .push_bind(&a.object_key)
+                .push_bind(&a.filename)
+                .push_bind(&a.content_type)
+                .push_bind(a.size)
+                .push_bind(&a.sha256);
+        });
+        qb.build().execute(&mut *conn).await?;
     }
-    if let Some(contact) = &row.contact {
-        sqlx::query(
-            "INSERT INTO contacts (submission_id, blind_index, sealed, key_id) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(row.id)
-        .bind(&contact.blind_index)
-        .bind(&contact.sealed)
-        .bind(&contact.key_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    if let Some(idem) = idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency_keys \
-             (key_hash, submission_id, response, content_sha256, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&idem.key_hash)
-        .bind(row.id)
-        .bind(&idem.response)
-        .bind(&idem.content_sha256)
-        .bind(row.received_at)
-        .execute(&mut *conn)
-        .await?;
+
+    let contacts: Vec<_> = batch
+        .iter()
+        .filter_map(|row| row.contact.as_ref().map(|c| (row.id, c)))
+        .collect();
+    if !contacts.is_empty() {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO contacts (submission_id, blind_index, sealed, key_id) ",
+        );
+        qb.push_values(contacts, |mut b, (id, c)| {
+            b.push_bind(id)
+                .push_bind(&c.blind_index)
+                .push_bind(&c.sealed)
+                .push_bind(&c.key_id);
+        });
+        qb.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -152,36 +156,27 @@ impl IntakeStore for PostgresStore {
         idempotency: Option<IdempotencyRecord>,
         outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let written = match insert_rows(&mut tx, &row, idempotency.as_ref()).await {
-            Ok(()) => super::outbox::insert_outbox_messages(&mut tx, &outbox).await,
-            Err(error) => Err(error),
-        };
-        match written {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(InsertOutcome::Inserted)
-            }
-            Err(error) => {
-                tx.rollback().await?;
-                let is_conflict = error
-                    .as_database_error()
-                    .is_some_and(|e| e.is_unique_violation());
-                if let (true, Some(idem)) = (is_conflict, &idempotency) {
-                    let response: Option<StoredResponse> = sqlx::query_as(
-                        "SELECT response, content_sha256 FROM idempotency_keys \
-                         WHERE key_hash = $1",
-                    )
-                    .bind(&idem.key_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    if let Some(response) = response {
-                        return Ok(InsertOutcome::Replayed(response));
-                    }
-                }
-                Err(error.into())
-            }
-        }
+        let queue = self
+            .queue
+            .lock()
+            .expect("queue lock")
+            .clone()
+            .ok_or(StoreError::WriterGone)?;
+        let (reply, outcome) = oneshot::channel();
+        queue
+            .send(WriteJob {
+                row,
+                idempotency,
+                outbox,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        outcome.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn settle(&self) -> Result<(), StoreError> {
+        self.settle_inbox().await
     }
 
     async fn idempotent_response(
@@ -200,6 +195,7 @@ impl IntakeStore for PostgresStore {
     }
 
     async fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError> {
+        self.settle_inbox().await?;
         let Some(row) = sqlx::query(
             "SELECT s.*, t.terms_version, t.terms_sha256, t.widget, t.button, t.accepted_at \
              FROM submissions s JOIN terms_acceptances t ON t.submission_id = s.id WHERE s.id = $1",
@@ -248,6 +244,7 @@ impl IntakeStore for PostgresStore {
     }
 
     async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError> {
+        self.settle_inbox().await?;
         let found: Vec<String> =
             sqlx::query_scalar("SELECT object_key FROM attachments WHERE object_key = ANY($1)")
                 .bind(keys)
@@ -270,6 +267,7 @@ impl IntakeStore for PostgresStore {
     }
 
     async fn table_counts(&self) -> Result<TableCounts, StoreError> {
+        self.settle_inbox().await?;
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM terms_acceptances), \
              (SELECT COUNT(*) FROM attachments), (SELECT COUNT(*) FROM contacts), \
@@ -284,7 +282,23 @@ impl IntakeStore for PostgresStore {
             .collect()
     }
 
+    /// Stops the writers after the batches in flight, then the indexer (whatever it leaves in
+    /// the inbox is durable and moved by the next start, or by another replica).
     async fn close(&self) {
+        let queue = self.queue.lock().expect("queue lock").take();
+        drop(queue);
+        let writers: Vec<_> = self.tasks.lock().expect("task lock").drain(..).collect();
+        for writer in writers {
+            let _ = writer.await;
+        }
+        self.stop_indexer.notify_one();
+        let indexer = self.indexer.lock().expect("indexer lock").take();
+        if let Some(indexer) = indexer {
+            let _ = indexer.await;
+        }
+        if let Err(error) = self.settle_inbox().await {
+            tracing::warn!(error = ?error, "the intake inbox is left for the next start");
+        }
         self.pool.close().await;
     }
 }

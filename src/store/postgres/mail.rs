@@ -33,6 +33,7 @@ impl MailStore for PostgresStore {
         message: &OutboxEntry,
         audit: &AuditEntry,
     ) -> Result<ReplyOutcome, StoreError> {
+        self.settle_inbox().await?;
         let id = reply.submission_id;
         let mut tx = self.pool.begin().await?;
         let exists: Option<i32> =
@@ -170,6 +171,7 @@ impl MailStore for PostgresStore {
         now: DateTime<Utc>,
         message: &DigestMessage,
     ) -> Result<u64, StoreError> {
+        self.settle_inbox().await?;
         let mut tx = self.pool.begin().await?;
         let users: Vec<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
             "SELECT u.name, u.last_digest_at FROM staff_users u \
@@ -204,6 +206,7 @@ impl MailStore for PostgresStore {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<(Vec<DigestItem>, i64), StoreError> {
+        self.settle_inbox().await?;
         const MATCHING: &str = "FROM submissions WHERE kind = ANY($1) \
              AND received_at > $2 AND received_at <= $3 AND status <> 'spam'";
         let total: i64 =

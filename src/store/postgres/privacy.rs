@@ -92,6 +92,7 @@ async fn redact_texts(
 #[async_trait]
 impl PrivacyStore for PostgresStore {
     async fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         Ok(sqlx::query_scalar(
             "SELECT c.submission_id FROM contacts c JOIN submissions s ON s.id = c.submission_id \
              WHERE c.blind_index = $1 ORDER BY s.received_at DESC",
@@ -109,6 +110,7 @@ impl PrivacyStore for PostgresStore {
         audit: &AuditEntry,
         outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
+        self.settle_inbox().await?;
         let ids = ids.to_vec();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -184,6 +186,7 @@ impl PrivacyStore for PostgresStore {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<(Uuid, ContactRow)>, StoreError> {
+        self.settle_inbox().await?;
         let rows: Vec<(Uuid, Option<String>, Vec<u8>, String)> = sqlx::query_as(
             "SELECT submission_id, blind_index, sealed, key_id FROM contacts \
              WHERE key_id <> $1 AND submission_id > $2 ORDER BY submission_id LIMIT $3",
@@ -214,6 +217,7 @@ impl PrivacyStore for PostgresStore {
         old_key_id: &str,
         sealed: &ContactRow,
     ) -> Result<bool, StoreError> {
+        self.settle_inbox().await?;
         let done = sqlx::query(
             "UPDATE contacts SET sealed = $1, blind_index = $2, key_id = $3 \
              WHERE submission_id = $4 AND key_id = $5",
@@ -247,6 +251,7 @@ impl PrivacyStore for PostgresStore {
     }
 
     async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError> {
+        self.settle_inbox().await?;
         let rows: Vec<(DateTime<Utc>, String, String, Option<Uuid>, Option<String>)> =
             sqlx::query_as(
                 "SELECT at, actor, action, submission_id, detail FROM audit_log \
@@ -273,6 +278,7 @@ impl PrivacyStore for PostgresStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         Ok(sqlx::query_scalar(
             "SELECT id FROM submissions WHERE received_at < $1 ORDER BY received_at LIMIT $2",
         )
@@ -287,6 +293,7 @@ impl PrivacyStore for PostgresStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         Ok(sqlx::query_scalar(
             "SELECT c.submission_id FROM contacts c JOIN submissions s ON s.id = c.submission_id \
              WHERE s.received_at < $1 ORDER BY s.received_at LIMIT $2",

@@ -158,6 +158,7 @@ impl TriageStore for PostgresStore {
         cursor: Option<QueueCursor>,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
         push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         if let Some(cursor) = cursor {
@@ -182,6 +183,7 @@ impl TriageStore for PostgresStore {
         cursor: QueueCursor,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Postgres>::new(QUEUE_PAGE);
         push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         qb.push(" AND (s.received_at, s.id) > (")
@@ -203,6 +205,7 @@ impl TriageStore for PostgresStore {
         limit: u32,
         scope: FacetScope,
     ) -> Result<Facets, StoreError> {
+        self.settle_inbox().await?;
         let pool = &self.pool;
         let mut facets = Facets {
             labels: facet(
@@ -248,6 +251,7 @@ impl TriageStore for PostgresStore {
     }
 
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.settle_inbox().await?;
         let at: Option<Option<DateTime<Utc>>> =
             sqlx::query_scalar("SELECT contact_erased_at FROM submissions WHERE id = $1")
                 .bind(id)
@@ -267,6 +271,7 @@ impl TriageStore for PostgresStore {
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        self.settle_inbox().await?;
         if filter.counts_are_kept() {
             let rows = sqlx::query(
                 "SELECT status, SUM(n)::BIGINT FROM submission_status_counts \
@@ -298,6 +303,7 @@ impl TriageStore for PostgresStore {
         audit: &AuditEntry,
         notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
+        self.settle_inbox().await?;
         let ids = distinct_ids(ids);
         let mut tx = self.pool.begin().await?;
         // Locked in id order, so two bulk changes over the same rows cannot deadlock.
@@ -358,6 +364,7 @@ impl TriageStore for PostgresStore {
     }
 
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {
+        self.settle_inbox().await?;
         sqlx::query(
             "INSERT INTO staff_notes (id, submission_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -372,6 +379,7 @@ impl TriageStore for PostgresStore {
     }
 
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT id, submission_id, author, body, created_at FROM staff_notes \
              WHERE submission_id = $1 ORDER BY created_at",

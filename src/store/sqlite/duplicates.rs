@@ -17,6 +17,7 @@ impl DuplicatesStore for SqliteStore {
         &self,
         fingerprints: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT fingerprint, COUNT(*) FROM submissions \
              WHERE fingerprint IN (SELECT value FROM json_each(?)) GROUP BY fingerprint HAVING COUNT(*) > 1",
@@ -35,6 +36,7 @@ impl DuplicatesStore for SqliteStore {
         fingerprint: &str,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT id FROM submissions WHERE fingerprint = ? AND id <> ? \
              ORDER BY received_at DESC LIMIT ?",
@@ -58,6 +60,7 @@ impl DuplicatesStore for SqliteStore {
         to: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TextMatch>, StoreError> {
+        self.settle_inbox().await?;
         if terms.is_empty() {
             return Ok(Vec::new());
         }

@@ -9,7 +9,8 @@ use sqlx::{QueryBuilder, Row};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{MIGRATOR, SqliteStore, WriteJob};
+use super::inbox::WriteJob;
+use super::{MIGRATOR, SqliteStore};
 use crate::domain::outbox::NewMessage;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
@@ -26,18 +27,19 @@ pub(super) async fn stored_response(
         .await
 }
 
-/// Inserts submissions with all their rows: one multi-row statement per table, however many
-/// submissions there are (the group commit writes whole batches through this).
+/// Inserts submissions with all their rows (but their idempotency keys, written with the inbox
+/// row): one multi-row statement per table, however many submissions there are (the indexer
+/// moves whole batches from the inbox through this).
 pub(super) async fn insert_rows(
     conn: &mut SqliteConnection,
-    batch: &[(&SubmissionRow, Option<&IdempotencyRecord>)],
+    batch: &[&SubmissionRow],
 ) -> Result<(), sqlx::Error> {
     let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO submissions (id, received_at, kind, status, summary, message, rating, \
          webapp_version, server_version, browser_brand, browser_version, screen_width, \
          screen_height, page_url, labels, assignee, duplicate_of, fingerprint) ",
     );
-    qb.push_values(batch, |mut b, (row, _)| {
+    qb.push_values(batch, |mut b, row| {
         b.push_bind(row.id.to_string())
             .push_bind(row.received_at)
             .push_bind(row.kind)
@@ -63,7 +65,7 @@ pub(super) async fn insert_rows(
         "INSERT INTO terms_acceptances (submission_id, terms_version, terms_sha256, widget, \
          button, accepted_at) ",
     );
-    qb.push_values(batch, |mut b, (row, _)| {
+    qb.push_values(batch, |mut b, row| {
         let terms = &row.terms;
         b.push_bind(row.id.to_string())
             .push_bind(terms.version.clone())
@@ -76,7 +78,7 @@ pub(super) async fn insert_rows(
 
     let attachments: Vec<_> = batch
         .iter()
-        .flat_map(|(row, _)| row.attachments.iter().map(move |a| (row.id, a)))
+        .flat_map(|row| row.attachments.iter().map(move |a| (row.id, a)))
         .collect();
     if !attachments.is_empty() {
         let mut qb = QueryBuilder::<Sqlite>::new(
@@ -97,7 +99,7 @@ pub(super) async fn insert_rows(
 
     let contacts: Vec<_> = batch
         .iter()
-        .filter_map(|(row, _)| row.contact.as_ref().map(|c| (row.id, c)))
+        .filter_map(|row| row.contact.as_ref().map(|c| (row.id, c)))
         .collect();
     if !contacts.is_empty() {
         let mut qb = QueryBuilder::<Sqlite>::new(
@@ -112,23 +114,6 @@ pub(super) async fn insert_rows(
         qb.build().execute(&mut *conn).await?;
     }
 
-    let keys: Vec<_> = batch
-        .iter()
-        .filter_map(|(row, idem)| idem.map(|i| (*row, i)))
-        .collect();
-    if !keys.is_empty() {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO idempotency_keys (key_hash, submission_id, response, content_sha256, created_at) ",
-        );
-        qb.push_values(keys, |mut b, (row, idem)| {
-            b.push_bind(idem.key_hash.clone())
-                .push_bind(row.id.to_string())
-                .push_bind(idem.response.clone())
-                .push_bind(idem.content_sha256.clone())
-                .push_bind(row.received_at);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
     Ok(())
 }
 
@@ -247,7 +232,12 @@ impl IntakeStore for SqliteStore {
         .await?)
     }
 
+    async fn settle(&self) -> Result<(), StoreError> {
+        self.settle_inbox().await
+    }
+
     async fn submission(&self, id: Uuid) -> Result<Option<SubmissionRow>, StoreError> {
+        self.settle_inbox().await?;
         let id_text = id.to_string();
         let Some(row) = sqlx::query(
             "SELECT s.*, t.terms_version, t.terms_sha256, t.widget, t.button, t.accepted_at \
@@ -296,6 +286,7 @@ impl IntakeStore for SqliteStore {
     }
 
     async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>, StoreError> {
+        self.settle_inbox().await?;
         let keys_json = serde_json::to_string(keys).expect("strings serialise");
         let found: Vec<String> = sqlx::query_scalar(
             "SELECT object_key FROM attachments WHERE object_key IN (SELECT value FROM json_each(?))",
@@ -315,10 +306,12 @@ impl IntakeStore for SqliteStore {
     }
 
     async fn refresh_planner_statistics(&self) -> Result<(), StoreError> {
+        self.settle_inbox().await?;
         super::statistics::refresh(&self.pool).await
     }
 
     async fn table_counts(&self) -> Result<TableCounts, StoreError> {
+        self.settle_inbox().await?;
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM terms_acceptances), \
              (SELECT COUNT(*) FROM attachments), (SELECT COUNT(*) FROM contacts), \
@@ -336,6 +329,8 @@ impl IntakeStore for SqliteStore {
     async fn close(&self) {
         let queue = self.queue.lock().expect("queue lock").take();
         drop(queue);
+        let settles = self.settles.lock().expect("settle lock").take();
+        drop(settles);
         let writer = self.writer.lock().expect("writer lock").take();
         if let Some(writer) = writer {
             let _ = writer.await;

@@ -34,6 +34,7 @@ impl MailStore for SqliteStore {
         message: &OutboxEntry,
         audit: &AuditEntry,
     ) -> Result<ReplyOutcome, StoreError> {
+        self.settle_inbox().await?;
         let id = reply.submission_id.to_string();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM submissions WHERE id = ?")
@@ -167,6 +168,7 @@ impl MailStore for SqliteStore {
         now: DateTime<Utc>,
         message: &DigestMessage,
     ) -> Result<u64, StoreError> {
+        self.settle_inbox().await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let users: Vec<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
             "SELECT u.name, u.last_digest_at FROM staff_users u \
@@ -201,6 +203,7 @@ impl MailStore for SqliteStore {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<(Vec<DigestItem>, i64), StoreError> {
+        self.settle_inbox().await?;
         let kinds = serde_json::to_string(kinds).expect("strings serialise");
         const MATCHING: &str = "FROM submissions WHERE kind IN (SELECT value FROM json_each(?)) \
              AND received_at > ? AND received_at <= ? AND status <> 'spam'";

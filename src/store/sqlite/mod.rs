@@ -2,12 +2,14 @@
 //! writer task that commits concurrent submissions together.
 //!
 //! Group commit: requests queue on a channel; the writer takes everything waiting (up to
-//! [`MAX_BATCH`]), writes them with one statement per table, and commits once. While one
-//! commit is being fsynced the next batch gathers, so under load many requests share an fsync,
-//! and a single request is never delayed waiting for company. When a batch fails, it is
-//! written again with a savepoint per submission, so a failing submission fails alone.
+//! `MAX_BATCH`), writes them into the narrow intake inbox with one statement, and commits once.
+//! While one commit is being fsynced the next batch gathers, so under load many requests share
+//! an fsync, and a single request is never delayed waiting for company. When a batch fails, it
+//! is written again with a savepoint per submission, so a failing submission fails alone. The
+//! same task moves inbox rows into the indexed tables in large batches (see `inbox`).
 
 mod duplicates;
+mod inbox;
 mod intake;
 mod mail;
 mod outbox;
@@ -21,31 +23,20 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use sqlx::Acquire;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{IdempotencyRecord, InsertOutcome, StoreError, SubmissionRow};
-use intake::{insert_rows, stored_response};
+use super::StoreError;
+use inbox::{SettleRequest, WriteJob};
 
-/// Most submissions committed together.
-const MAX_BATCH: usize = 256;
 /// Requests that may wait for the writer before senders wait too.
 const QUEUE_DEPTH: usize = 1024;
 const READ_CONNECTIONS: u32 = 4;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-struct WriteJob {
-    row: SubmissionRow,
-    idempotency: Option<IdempotencyRecord>,
-    /// The submission's notifications, written in its transaction.
-    outbox: Vec<crate::domain::outbox::NewMessage>,
-    reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
-}
 
 pub struct SqliteStore {
     /// The database file, for the migration lock (`None` for an in-memory database).
@@ -53,6 +44,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
     writer_pool: SqlitePool,
     queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    settles: Mutex<Option<mpsc::Sender<SettleRequest>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -88,14 +80,39 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        let writer = tokio::spawn(group_commit(writer_pool.clone(), rx));
+        let (settle_tx, settle_rx) = mpsc::channel(QUEUE_DEPTH);
+        let writer = tokio::spawn(inbox::writer(writer_pool.clone(), rx, settle_rx));
         Ok(Self {
             file,
             pool,
             writer_pool,
             queue: Mutex::new(Some(tx)),
+            settles: Mutex::new(Some(settle_tx)),
             writer: Mutex::new(Some(writer)),
         })
+    }
+
+    /// Waits until every submission acknowledged so far is in the indexed tables: returns at
+    /// once when the inbox is empty (one read), else asks the writer to move it all.
+    pub(super) async fn settle_inbox(&self) -> Result<(), StoreError> {
+        let pending: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM intake_inbox)")
+            .fetch_one(&self.pool)
+            .await?;
+        if !pending {
+            return Ok(());
+        }
+        let settles = self
+            .settles
+            .lock()
+            .expect("settle lock")
+            .clone()
+            .ok_or(StoreError::WriterGone)?;
+        let (reply, settled) = oneshot::channel();
+        settles
+            .send(reply)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        settled.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
@@ -107,93 +124,4 @@ impl SqliteStore {
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
-}
-
-async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<WriteJob>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match commit_together(&pool, &batch).await {
-            Ok(()) => {
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Ok(InsertOutcome::Inserted));
-                }
-                continue;
-            }
-            Err(error) => {
-                tracing::debug!(error = %error, submissions = batch.len(), "batch failed; one by one");
-            }
-        }
-        match commit_one_by_one(&pool, &batch).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(outcome);
-                }
-            }
-            Err(error) => {
-                tracing::error!(error = ?error, submissions = batch.len(), "group commit failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::WriterGone));
-                }
-            }
-        }
-    }
-}
-
-/// The fast path: the whole batch in one transaction with one statement per table.
-async fn commit_together(pool: &SqlitePool, batch: &[WriteJob]) -> Result<(), sqlx::Error> {
-    let rows: Vec<_> = batch
-        .iter()
-        .map(|j| (&j.row, j.idempotency.as_ref()))
-        .collect();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    insert_rows(&mut tx, &rows).await?;
-    let messages: Vec<_> = batch
-        .iter()
-        .flat_map(|j| j.outbox.iter().cloned())
-        .collect();
-    outbox::insert_outbox_messages(&mut tx, &messages).await?;
-    tx.commit().await
-}
-
-/// The careful path: each submission in its own savepoint, so one failure fails alone, and an
-/// idempotency key taken by an earlier request answers with that request's response.
-///
-/// `BEGIN IMMEDIATE`: take the write lock up front. A deferred transaction that reads first and
-/// then writes fails at once with `SQLITE_BUSY` when another process committed in between
-/// (several replicas on one file); an immediate one waits for the lock (busy timeout).
-async fn commit_one_by_one(
-    pool: &SqlitePool,
-    batch: &[WriteJob],
-) -> Result<Vec<Result<InsertOutcome, StoreError>>, sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in batch {
-        let mut savepoint = (&mut tx).begin().await?;
-        let written =
-            match insert_rows(&mut savepoint, &[(&job.row, job.idempotency.as_ref())]).await {
-                Ok(()) => outbox::insert_outbox_messages(&mut savepoint, &job.outbox).await,
-                Err(error) => Err(error),
-            };
-        match written {
-            Ok(()) => {
-                savepoint.commit().await?;
-                outcomes.push(Ok(InsertOutcome::Inserted));
-            }
-            Err(error) => {
-                savepoint.rollback().await?;
-                let replay = match (&job.idempotency, error.as_database_error()) {
-                    (Some(idem), Some(db)) if db.is_unique_violation() => {
-                        stored_response(&mut tx, &idem.key_hash).await?
-                    }
-                    _ => None,
-                };
-                outcomes.push(match replay {
-                    Some(response) => Ok(InsertOutcome::Replayed(response)),
-                    None => Err(error.into()),
-                });
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(outcomes)
 }

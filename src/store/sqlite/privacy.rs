@@ -112,6 +112,7 @@ async fn redact_texts(
 #[async_trait]
 impl PrivacyStore for SqliteStore {
     async fn submissions_for(&self, blind_index: &str) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT c.submission_id FROM contacts c JOIN submissions s ON s.id = c.submission_id \
              WHERE c.blind_index = ? ORDER BY s.received_at DESC",
@@ -130,6 +131,7 @@ impl PrivacyStore for SqliteStore {
         audit: &AuditEntry,
         outbox: &[NewMessage],
     ) -> Result<Erased, StoreError> {
+        self.settle_inbox().await?;
         let ids_json = ids_json(ids);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
@@ -219,6 +221,7 @@ impl PrivacyStore for SqliteStore {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<(Uuid, ContactRow)>, StoreError> {
+        self.settle_inbox().await?;
         let rows: Vec<(String, Option<String>, Vec<u8>, String)> = sqlx::query_as(
             "SELECT submission_id, blind_index, sealed, key_id FROM contacts \
              WHERE key_id <> ? AND submission_id > ? ORDER BY submission_id LIMIT ?",
@@ -250,6 +253,7 @@ impl PrivacyStore for SqliteStore {
         old_key_id: &str,
         sealed: &ContactRow,
     ) -> Result<bool, StoreError> {
+        self.settle_inbox().await?;
         let done = sqlx::query(
             "UPDATE contacts SET sealed = ?, blind_index = ?, key_id = ? \
              WHERE submission_id = ? AND key_id = ?",
@@ -283,6 +287,7 @@ impl PrivacyStore for SqliteStore {
     }
 
     async fn contact_access(&self, ids: &[Uuid]) -> Result<Vec<AuditEntry>, StoreError> {
+        self.settle_inbox().await?;
         let rows: Vec<(
             DateTime<Utc>,
             String,
@@ -315,6 +320,7 @@ impl PrivacyStore for SqliteStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM submissions WHERE received_at < ? ORDER BY received_at LIMIT ?",
         )
@@ -330,6 +336,7 @@ impl PrivacyStore for SqliteStore {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
+        self.settle_inbox().await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT c.submission_id FROM contacts c JOIN submissions s ON s.id = c.submission_id \
              WHERE s.received_at < ? ORDER BY s.received_at LIMIT ?",

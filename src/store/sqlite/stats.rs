@@ -13,6 +13,7 @@ use crate::store::{StatsQuery, StatsRow, StatsStore, StoreError};
 #[async_trait]
 impl StatsStore for SqliteStore {
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        self.settle_inbox().await?;
         let plan = plan(query);
         let offset = query.offset_secs;
         let mut parts = Vec::new();

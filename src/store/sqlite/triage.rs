@@ -159,6 +159,7 @@ impl TriageStore for SqliteStore {
         cursor: Option<QueueCursor>,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
         push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         if let Some(cursor) = cursor {
@@ -184,6 +185,7 @@ impl TriageStore for SqliteStore {
         cursor: QueueCursor,
         limit: u32,
     ) -> Result<Vec<QueueItem>, StoreError> {
+        self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
         push_filters(&mut qb, filter, &self.versions(filter).await?, true);
         qb.push(" AND (s.received_at > ")
@@ -208,6 +210,7 @@ impl TriageStore for SqliteStore {
         limit: u32,
         scope: FacetScope,
     ) -> Result<Facets, StoreError> {
+        self.settle_inbox().await?;
         let pool = &self.pool;
         let mut facets = Facets {
             labels: facet(
@@ -253,6 +256,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.settle_inbox().await?;
         let at: Option<Option<DateTime<Utc>>> =
             sqlx::query_scalar("SELECT contact_erased_at FROM submissions WHERE id = ?")
                 .bind(id.to_string())
@@ -272,6 +276,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        self.settle_inbox().await?;
         if filter.counts_are_kept() {
             let rows = sqlx::query(
                 "SELECT status, SUM(n) FROM submission_status_counts \
@@ -302,6 +307,7 @@ impl TriageStore for SqliteStore {
         audit: &AuditEntry,
         notify: &dyn EventMessages,
     ) -> Result<Result<(), TriageRefusal>, StoreError> {
+        self.settle_inbox().await?;
         let ids = distinct_ids(ids);
         let ids_json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
             .expect("strings serialise");
@@ -370,6 +376,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn insert_note(&self, note: &NoteRow) -> Result<(), StoreError> {
+        self.settle_inbox().await?;
         sqlx::query(
             "INSERT INTO staff_notes (id, submission_id, author, body, created_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -384,6 +391,7 @@ impl TriageStore for SqliteStore {
     }
 
     async fn notes(&self, submission: Uuid) -> Result<Vec<NoteRow>, StoreError> {
+        self.settle_inbox().await?;
         let rows = sqlx::query(
             "SELECT id, submission_id, author, body, created_at FROM staff_notes \
              WHERE submission_id = ? ORDER BY created_at",

@@ -7,6 +7,10 @@
 //!   says JSON, keeps nothing, answers `201 {"id": …}`. The ceiling of the HTTP stack alone.
 //! * `--mode durable`: streams each body into its own new file in `--dir`, then `fsync`s the file
 //!   and the directory before answering `201`. The ceiling of a durable intake on this disk.
+//! * `--mode journal`: reads and JSON-parses each body like `discard`, then appends it to one
+//!   journal file in `--dir` by group commit: one thread takes every body waiting, writes them,
+//!   `fdatasync`s once, and only then are their `201`s sent. The physical limit of a durable
+//!   acknowledgement of small submissions here (what feedbackd's intake is compared with).
 //!
 //! Multi-threaded tokio (one worker per core, like feedbackd), HTTP/1.1 with keep-alive.
 //!
@@ -36,7 +40,11 @@ use tokio::net::TcpListener;
 enum Mode {
     Discard,
     Durable,
+    Journal,
 }
+
+/// A body waiting for the journal, and who to tell once it is on disk.
+type JournalEntry = (Bytes, tokio::sync::oneshot::Sender<std::io::Result<()>>);
 
 #[derive(Debug)]
 struct Baseline {
@@ -44,12 +52,15 @@ struct Baseline {
     dir: PathBuf,
     /// Names the body files; the process id keeps two runs in one folder apart.
     next: AtomicU64,
+    /// The group-commit thread's queue (journal mode).
+    journal: Option<std::sync::mpsc::Sender<JournalEntry>>,
 }
 
 fn usage() -> &'static str {
-    "usage: bench-baseline --listen ADDR --mode discard|durable [--dir PATH]\n\
+    "usage: bench-baseline --listen ADDR --mode discard|durable|journal [--dir PATH]\n\
      discard: read (and JSON-parse) each body, keep nothing; durable: write each body to its own \
-     file in --dir and fsync it and the folder before answering 201"
+     file in --dir and fsync it and the folder before answering 201; journal: append each JSON \
+     body to one file in --dir, fdatasync per batch (group commit), then answer 201"
 }
 
 fn parse_args() -> anyhow::Result<(SocketAddr, Baseline)> {
@@ -65,6 +76,7 @@ fn parse_args() -> anyhow::Result<(SocketAddr, Baseline)> {
                 mode = Some(match value()?.as_str() {
                     "discard" => Mode::Discard,
                     "durable" => Mode::Durable,
+                    "journal" => Mode::Journal,
                     other => bail!("unknown mode {other}\n{}", usage()),
                 });
             }
@@ -79,18 +91,35 @@ fn parse_args() -> anyhow::Result<(SocketAddr, Baseline)> {
     let listen = listen.with_context(|| format!("--listen is required\n{}", usage()))?;
     let mode = mode.with_context(|| format!("--mode is required\n{}", usage()))?;
     let dir = match (mode, dir) {
-        (Mode::Durable, None) => bail!("--mode durable needs --dir\n{}", usage()),
+        (Mode::Durable | Mode::Journal, None) => {
+            bail!("--mode {mode:?} needs --dir\n{}", usage())
+        }
         (_, dir) => dir.unwrap_or_else(std::env::temp_dir),
     };
-    if mode == Mode::Durable {
+    if mode != Mode::Discard {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let journal = if mode == Mode::Journal {
+        let path = dir.join(format!("{}.journal", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        std::fs::File::open(&dir)?.sync_all()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || group_commit(file, &rx));
+        Some(tx)
+    } else {
+        None
+    };
     Ok((
         listen,
         Baseline {
             mode,
             dir,
             next: AtomicU64::new(0),
+            journal,
         },
     ))
 }
@@ -136,6 +165,7 @@ async fn handle(baseline: &Baseline, request: Request<Incoming>) -> Response<Ful
     let outcome = match baseline.mode {
         Mode::Discard if is_json => discard_json(body).await,
         Mode::Discard => discard(body).await,
+        Mode::Journal => journal(baseline, body).await,
         Mode::Durable => {
             let path = baseline
                 .dir
@@ -198,4 +228,43 @@ async fn write_durably(mut body: Incoming, path: &Path, dir: &Path) -> anyhow::R
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all()).await??;
     Ok(())
+}
+
+/// Parses a JSON body, hands it to the journal thread and waits until it is on disk.
+async fn journal(baseline: &Baseline, body: Incoming) -> anyhow::Result<()> {
+    let bytes = body.collect().await?.to_bytes();
+    let _: serde_json::Value = serde_json::from_slice(&bytes).context("not JSON")?;
+    let (done, on_disk) = tokio::sync::oneshot::channel();
+    baseline
+        .journal
+        .as_ref()
+        .context("no journal")?
+        .send((bytes, done))
+        .context("the journal thread stopped")?;
+    on_disk.await.context("the journal thread stopped")??;
+    Ok(())
+}
+
+/// The journal thread: every body waiting is written, then one `fdatasync` for all of them,
+/// then each is answered. A lone body is never delayed waiting for company.
+fn group_commit(mut file: std::fs::File, queue: &std::sync::mpsc::Receiver<JournalEntry>) {
+    use std::io::Write;
+    let mut buffer = Vec::new();
+    let mut waiting = Vec::new();
+    while let Ok(first) = queue.recv() {
+        waiting.push(first);
+        waiting.extend(queue.try_iter());
+        buffer.clear();
+        for (bytes, _) in &waiting {
+            buffer.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            buffer.extend_from_slice(bytes);
+        }
+        let outcome = file.write_all(&buffer).and_then(|()| file.sync_data());
+        for (_, done) in waiting.drain(..) {
+            let _ = done.send(match &outcome {
+                Ok(()) => Ok(()),
+                Err(error) => Err(std::io::Error::new(error.kind(), error.to_string())),
+            });
+        }
+    }
 }
