@@ -1,6 +1,6 @@
 //! Housekeeping: the periodic jobs of every replica, on start and then every
 //! `sweep_interval_secs` — queued object deletions (erasure, retention), retention, the orphan
-//! sweeper, the planner's statistics (SQLite), expired idempotency keys, and idle entries of the
+//! sweeper, the planner's statistics (SQLite), the kept counts' slots (PostgreSQL), expired idempotency keys, and idle entries of the
 //! per-client limits, the staff's daily e-mail digests. With several replicas on one database a lease row lets one run each pass;
 //! every job is idempotent, so a pass cut short is finished by the next.
 
@@ -91,6 +91,11 @@ async fn pass(state: &AppState) {
     metrics.housekeeping_job("planner_statistics", &statistics);
     if let Err(error) = statistics {
         tracing::warn!(error = ?error, "refreshing the planner's statistics failed");
+    }
+    let folded = store.fold_kept_counts().await;
+    metrics.housekeeping_job("kept_counts", &folded);
+    if let Err(error) = folded {
+        tracing::warn!(error = ?error, "folding the kept counts failed");
     }
     let expired = chrono::Utc::now() - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS);
     let pruned = store.prune_idempotency_keys(expired).await;

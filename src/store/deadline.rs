@@ -86,7 +86,7 @@ with_deadlines! {
     impl TriageStore {
         bounded fn queue_page(&self, filter: &QueueFilter, cursor: Option<QueueCursor>, limit: u32) -> Result<Vec<QueueItem>, StoreError>;
         bounded fn queue_page_newer(&self, filter: &QueueFilter, cursor: QueueCursor, limit: u32) -> Result<Vec<QueueItem>, StoreError>;
-        bounded fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
+        bounded fn facets(&self, since: DateTime<Utc>, limit: u32, scope: FacetScope) -> Result<Facets, StoreError>;
         bounded fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
         bounded fn staff_names(&self) -> Result<Vec<String>, StoreError>;
         bounded fn status_counts(&self, filter: &QueueFilter) -> Result<Vec<(String, i64)>, StoreError>;
@@ -109,6 +109,7 @@ with_deadlines! {
 with_deadlines! {
     impl StatsStore {
         bounded fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+        unbounded fn fold_kept_counts(&self) -> Result<u64, StoreError>;
     }
 }
 

@@ -111,8 +111,13 @@ pub trait TriageStore {
     ) -> Result<Vec<QueueItem>, StoreError>;
     /// The browsers, versions, labels and assignees among the newest [`FACET_SAMPLE`]
     /// submissions received since `since`, each with its count, most frequent first (at most
-    /// `limit` of each): a bounded read however large the table.
-    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError>;
+    /// `limit` of each): a bounded read however large the table. `scope` says which.
+    async fn facets(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+        scope: FacetScope,
+    ) -> Result<Facets, StoreError>;
     /// When the submission's contact details were erased, if they were.
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// The names of the staff accounts, in order: who a submission can be assigned to.
@@ -171,6 +176,11 @@ pub trait DuplicatesStore {
 pub trait StatsStore {
     /// At most [`MAX_STATS_ROWS`] groups, in the order of their keys.
     async fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError>;
+    /// Folds the kept counts of hours and days before the last full one into one row per
+    /// group (PostgreSQL spreads a group's count over slots written by different connections,
+    /// and keeps rows at zero; SQLite has neither), so that reading a range reads one row a
+    /// group. Returns how many rows it folded or removed.
+    async fn fold_kept_counts(&self) -> Result<u64, StoreError>;
 }
 
 /// Each staff member's own queue: when they look at it, and their saved views.

@@ -148,6 +148,15 @@ impl QueueFilter {
     }
 }
 
+/// Which of the filters' choices [`TriageStore::facets`](super::TriageStore::facets) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FacetScope {
+    All,
+    /// Labels and assignees only, what a triage change can change (browsers and versions are
+    /// set at intake); the others are left empty.
+    Triage,
+}
+
 /// What occurs among recent submissions, with counts: the filters' choices.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {

@@ -1,5 +1,6 @@
 //! Counts per status: those the database keeps (all submissions, or one kind) agree with
-//! counting the submissions themselves, through intake, triage changes and erasure.
+//! counting the submissions themselves, through intake, triage changes and erasure; and the
+//! filters' choices the view keeps, after a triage change.
 
 use chrono::{DateTime, Utc};
 use feedbackd::domain::{Labels, Status, TriagePatch};
@@ -8,6 +9,7 @@ use feedbackd::store::{AuditEntry, EraseScope, QueueFilter};
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::raw_db::{execute, spawn_with_db};
 
 /// The kept counts and the counted ones for `kind` (any kind when `None`), sorted by status.
 async fn kept_and_counted(app: &TestApp, kind: Option<&str>) -> [Vec<(String, i64)>; 2] {
@@ -108,4 +110,54 @@ async fn kept_counts_follow_intake_triage_and_erasure() {
         .await
         .unwrap();
     assert_counts(&app, &[("done", 1), ("new", 1)]).await;
+}
+
+#[tokio::test]
+async fn a_triage_change_rereads_only_the_choices_it_can_change() {
+    let (app, url) = spawn_with_db().await;
+    let ids = [
+        app.submit(&app.valid_json()).await,
+        app.submit(&app.valid_json()).await,
+    ];
+    let (counts, store) = (&app.state.status_counts, app.state.store.as_ref());
+    let before = counts.facets(store).await.unwrap();
+    assert_eq!(before.browsers, [("Firefox".to_owned(), 2)]);
+    assert!(before.labels.is_empty());
+
+    // Written behind the view's back: shown once the choices are read in full again (after
+    // 30 s), not because of a triage change, which cannot alter a browser.
+    execute(
+        &url,
+        &format!(
+            "UPDATE submissions SET browser_brand = 'Safari' WHERE id = '{}'",
+            ids[0]
+        ),
+    )
+    .await;
+    let label = TriagePatch {
+        labels: Labels::parse(["ui"]),
+        ..TriagePatch::default()
+    };
+    let audit = AuditEntry {
+        at: Utc::now(),
+        actor: "test".to_owned(),
+        action: "triage".to_owned(),
+        submission_id: None,
+        detail: None,
+    };
+    store
+        .apply_triage(
+            &ids[1..],
+            &label,
+            &audit,
+            &Fanout::none(Event::SubmissionUpdated),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    counts.clear();
+    let after = counts.facets(store).await.unwrap();
+    assert_eq!(after.labels, [("ui".to_owned(), 1)], "labels read afresh");
+    assert_eq!(after.browsers, before.browsers, "browsers as read before");
+    assert_eq!(after.webapp_versions, before.webapp_versions);
 }

@@ -20,6 +20,7 @@ mod frozen;
 mod idempotency;
 mod intake_json;
 mod internal;
+mod kept_stats;
 mod key_rotation;
 mod mail;
 mod monitoring;

@@ -15,8 +15,8 @@ use crate::store::shared::filters::{
     SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
 };
 use crate::store::{
-    AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
-    TriageRefusal, TriageStore, distinct_ids,
+    AuditEntry, FacetScope, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError,
+    TriagePatch, TriageRefusal, TriageStore, distinct_ids,
 };
 
 /// The page is chosen first (inner query), and only its rows get their attachment count and
@@ -199,31 +199,15 @@ impl TriageStore for PostgresStore {
         Ok(rows.iter().map(queue_item).collect::<Result<_, _>>()?)
     }
 
-    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError> {
+    async fn facets(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+        scope: FacetScope,
+    ) -> Result<Facets, StoreError> {
         self.settle_inbox().await?;
         let pool = &self.pool;
-        Ok(Facets {
-            browsers: facet(
-                pool,
-                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
-                since,
-                limit,
-            )
-            .await?,
-            webapp_versions: facet(
-                pool,
-                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
-                since,
-                limit,
-            )
-            .await?,
-            server_versions: facet(
-                pool,
-                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
-                since,
-                limit,
-            )
-            .await?,
+        let mut facets = Facets {
             labels: facet(
                 pool,
                 "SELECT l, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s, unnest(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
@@ -238,7 +222,32 @@ impl TriageStore for PostgresStore {
                 limit,
             )
             .await?,
-        })
+            ..Facets::default()
+        };
+        if scope == FacetScope::All {
+            facets.browsers = facet(
+                pool,
+                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2",
+                since,
+                limit,
+            )
+            .await?;
+            facets.webapp_versions = facet(
+                pool,
+                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
+                since,
+                limit,
+            )
+            .await?;
+            facets.server_versions = facet(
+                pool,
+                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= $1 ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT $2",
+                since,
+                limit,
+            )
+            .await?;
+        }
+        Ok(facets)
     }
 
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {

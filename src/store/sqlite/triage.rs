@@ -16,8 +16,8 @@ use crate::store::shared::filters::{
     SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
 };
 use crate::store::{
-    AuditEntry, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError, TriagePatch,
-    TriageRefusal, TriageStore, distinct_ids, fts5_query,
+    AuditEntry, FacetScope, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError,
+    TriagePatch, TriageRefusal, TriageStore, distinct_ids, fts5_query,
 };
 
 const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.summary, \
@@ -204,31 +204,15 @@ impl TriageStore for SqliteStore {
         Ok(items)
     }
 
-    async fn facets(&self, since: DateTime<Utc>, limit: u32) -> Result<Facets, StoreError> {
+    async fn facets(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+        scope: FacetScope,
+    ) -> Result<Facets, StoreError> {
         self.settle_inbox().await?;
         let pool = &self.pool;
-        Ok(Facets {
-            browsers: facet(
-                pool,
-                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-                since,
-                limit,
-            )
-            .await?,
-            webapp_versions: facet(
-                pool,
-                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
-                since,
-                limit,
-            )
-            .await?,
-            server_versions: facet(
-                pool,
-                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
-                since,
-                limit,
-            )
-            .await?,
+        let mut facets = Facets {
             labels: facet(
                 pool,
                 "SELECT l.value, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s, json_each(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
@@ -243,7 +227,32 @@ impl TriageStore for SqliteStore {
                 limit,
             )
             .await?,
-        })
+            ..Facets::default()
+        };
+        if scope == FacetScope::All {
+            facets.browsers = facet(
+                pool,
+                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+                since,
+                limit,
+            )
+            .await?;
+            facets.webapp_versions = facet(
+                pool,
+                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+                since,
+                limit,
+            )
+            .await?;
+            facets.server_versions = facet(
+                pool,
+                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+                since,
+                limit,
+            )
+            .await?;
+        }
+        Ok(facets)
     }
 
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
