@@ -4,7 +4,7 @@
 //! `tsvector`) are appended by each backend after these.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Type};
 
 use crate::store::{QueueFilter, matching};
 
@@ -27,8 +27,8 @@ macro_rules! distinct_values {
 }
 
 /// The stored WebApp versions, and the stored server versions.
-pub(in crate::store) const WEBAPP_VERSIONS: &str = distinct_values!("webapp_version");
-pub(in crate::store) const SERVER_VERSIONS: &str = distinct_values!("server_version");
+const WEBAPP_VERSIONS: &str = distinct_values!("webapp_version");
+const SERVER_VERSIONS: &str = distinct_values!("server_version");
 
 /// The stored versions the queue's version filters find, as exact values: the typed version
 /// and its patch releases (`7.1` finds `7.1`, `7.1.0` and `7.1.3`, not `7.10.0`). Compared with
@@ -47,6 +47,30 @@ pub(in crate::store) fn versions_found(typed: &str, stored: Vec<String>) -> Vec<
         .into_iter()
         .filter(|v| v == typed || v.starts_with(&prefix))
         .collect()
+}
+
+/// The stored versions the filter's version filters find (a few index seeks each).
+pub(in crate::store) async fn versions<DB>(
+    pool: &Pool<DB>,
+    filter: &QueueFilter,
+) -> Result<Versions, sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    String: for<'r> Decode<'r, DB> + Type<DB>,
+{
+    let mut found = Versions::default();
+    if let Some(typed) = &filter.webapp_version {
+        let stored = sqlx::query_scalar(WEBAPP_VERSIONS).fetch_all(pool).await?;
+        found.webapp = Some(versions_found(typed, stored));
+    }
+    if let Some(typed) = &filter.server_version {
+        let stored = sqlx::query_scalar(SERVER_VERSIONS).fetch_all(pool).await?;
+        found.server = Some(versions_found(typed, stored));
+    }
+    Ok(found)
 }
 
 /// Appends the filters both backends write alike; `with_status` false leaves the status out

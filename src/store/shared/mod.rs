@@ -3,6 +3,7 @@
 //! types, upserts, full-text search, locking, arrays against JSON) stays in `sqlite/` and
 //! `postgres/`.
 
+pub(super) mod facets;
 pub(super) mod filters;
 pub(super) mod personal;
 pub(super) mod staff;

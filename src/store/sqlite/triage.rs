@@ -12,9 +12,8 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::intake::{labels_from_json, labels_json, uuid_column};
 use crate::domain::outbox::EventMessages;
-use crate::store::shared::filters::{
-    SERVER_VERSIONS, Versions, WEBAPP_VERSIONS, push_common_filters, versions_found,
-};
+use crate::store::shared::facets::{FacetQueries, facets, pairs};
+use crate::store::shared::filters::{Versions, push_common_filters, versions};
 use crate::store::{
     AuditEntry, FacetScope, Facets, NoteRow, QueueCursor, QueueFilter, QueueItem, StoreError,
     TriagePatch, TriageRefusal, TriageStore, distinct_ids, fts5_query,
@@ -26,6 +25,15 @@ const QUEUE_COLUMNS: &str = "SELECT s.id, s.received_at, s.kind, s.status, s.sum
     (SELECT COUNT(*) FROM attachments a WHERE a.submission_id = s.id) AS attachment_count, \
     EXISTS (SELECT 1 FROM contacts c WHERE c.submission_id = s.id) AS has_contact \
     FROM submissions s WHERE 1 = 1";
+
+/// The filters' choices: the values of each column among the newest 5,000 submissions.
+const FACETS: FacetQueries = FacetQueries {
+    labels: "SELECT l.value, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s, json_each(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    assignees: "SELECT s.assignee, COUNT(*) FROM (SELECT assignee FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s WHERE s.assignee IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    browsers: "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    webapp_versions: "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+    server_versions: "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+};
 
 /// Appends one `AND` clause per set filter: those both backends share, then the label and
 /// the text, as this backend writes them.
@@ -74,23 +82,6 @@ fn push_labels_changed(qb: &mut QueryBuilder<Sqlite>, patch: &TriagePatch) {
     }
 }
 
-/// Counts per value of one column among submissions received since `since`.
-async fn facet(
-    pool: &sqlx::SqlitePool,
-    sql: &'static str,
-    since: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let rows = sqlx::query(sql)
-        .bind(since)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
-}
-
 fn queue_item(row: &SqliteRow) -> Result<QueueItem, sqlx::Error> {
     Ok(QueueItem {
         id: uuid_column(row, "id")?,
@@ -131,26 +122,6 @@ pub(super) async fn insert_audit_row(
     Ok(())
 }
 
-impl SqliteStore {
-    /// The stored versions the filter's version filters find (a few index seeks each).
-    async fn versions(&self, filter: &QueueFilter) -> Result<Versions, sqlx::Error> {
-        let mut found = Versions::default();
-        if let Some(typed) = &filter.webapp_version {
-            let stored = sqlx::query_scalar(WEBAPP_VERSIONS)
-                .fetch_all(&self.pool)
-                .await?;
-            found.webapp = Some(versions_found(typed, stored));
-        }
-        if let Some(typed) = &filter.server_version {
-            let stored = sqlx::query_scalar(SERVER_VERSIONS)
-                .fetch_all(&self.pool)
-                .await?;
-            found.server = Some(versions_found(typed, stored));
-        }
-        Ok(found)
-    }
-}
-
 #[async_trait]
 impl TriageStore for SqliteStore {
     async fn queue_page(
@@ -161,7 +132,7 @@ impl TriageStore for SqliteStore {
     ) -> Result<Vec<QueueItem>, StoreError> {
         self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
-        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
+        push_filters(&mut qb, filter, &versions(&self.pool, filter).await?, true);
         if let Some(cursor) = cursor {
             qb.push(" AND (s.received_at < ")
                 .push_bind(cursor.received_at)
@@ -187,7 +158,7 @@ impl TriageStore for SqliteStore {
     ) -> Result<Vec<QueueItem>, StoreError> {
         self.settle_inbox().await?;
         let mut qb = QueryBuilder::<Sqlite>::new(QUEUE_COLUMNS);
-        push_filters(&mut qb, filter, &self.versions(filter).await?, true);
+        push_filters(&mut qb, filter, &versions(&self.pool, filter).await?, true);
         qb.push(" AND (s.received_at > ")
             .push_bind(cursor.received_at)
             .push(" OR (s.received_at = ")
@@ -211,48 +182,7 @@ impl TriageStore for SqliteStore {
         scope: FacetScope,
     ) -> Result<Facets, StoreError> {
         self.settle_inbox().await?;
-        let pool = &self.pool;
-        let mut facets = Facets {
-            labels: facet(
-                pool,
-                "SELECT l.value, COUNT(*) FROM (SELECT labels FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s, json_each(s.labels) l GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-                since,
-                limit,
-            )
-            .await?,
-            assignees: facet(
-                pool,
-                "SELECT s.assignee, COUNT(*) FROM (SELECT assignee FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s WHERE s.assignee IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-                since,
-                limit,
-            )
-            .await?,
-            ..Facets::default()
-        };
-        if scope == FacetScope::All {
-            facets.browsers = facet(
-                pool,
-                "SELECT s.browser_brand, COUNT(*) FROM (SELECT browser_brand FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-                since,
-                limit,
-            )
-            .await?;
-            facets.webapp_versions = facet(
-                pool,
-                "SELECT s.webapp_version, COUNT(*) FROM (SELECT webapp_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
-                since,
-                limit,
-            )
-            .await?;
-            facets.server_versions = facet(
-                pool,
-                "SELECT s.server_version, COUNT(*) FROM (SELECT server_version FROM submissions WHERE received_at >= ? ORDER BY received_at DESC LIMIT 5000) s GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
-                since,
-                limit,
-            )
-            .await?;
-        }
-        Ok(facets)
+        Ok(facets(&self.pool, &FACETS, since, limit, scope).await?)
     }
 
     async fn contact_erased_at(&self, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -285,19 +215,14 @@ impl TriageStore for SqliteStore {
             .bind(filter.kind.as_deref())
             .fetch_all(&self.pool)
             .await?;
-            return Ok(rows
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?);
+            return Ok(pairs(&rows)?);
         }
         let mut qb =
             QueryBuilder::<Sqlite>::new("SELECT s.status, COUNT(*) FROM submissions s WHERE 1 = 1");
-        push_filters(&mut qb, filter, &self.versions(filter).await?, false);
+        push_filters(&mut qb, filter, &versions(&self.pool, filter).await?, false);
         qb.push(" GROUP BY s.status");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        Ok(pairs(&rows)?)
     }
 
     async fn apply_triage(
