@@ -11,8 +11,9 @@
 --  * per day (UTC), kind, status, WebApp version and browser: versions and browsers.
 -- Buckets are whole hours (days) since 1970, taken from the first 19 characters of
 -- `received_at` (always UTC here): `unixepoch()` of the whole text rounds its fraction, and a
--- submission at 23:59:59.9999 would land in the next bucket. Rows at zero stay; readers skip
--- them.
+-- submission at 23:59:59.9999 would land in the next bucket. A row that falls to zero is
+-- deleted in the same trigger: after an erasure no row remains that says a submission with
+-- those attributes was there that day (readers skip zeros anyway).
 CREATE TABLE submission_hourly_counts (
     hour    INTEGER NOT NULL,
     kind    TEXT NOT NULL,
@@ -60,6 +61,13 @@ CREATE TRIGGER submissions_kept_counts_delete AFTER DELETE ON submissions BEGIN
     WHERE day = unixepoch(substr(old.received_at, 1, 19)) / 86400
         AND kind = old.kind AND status = old.status
         AND webapp_version = old.webapp_version AND browser_brand = old.browser_brand;
+    DELETE FROM submission_hourly_counts
+    WHERE hour = unixepoch(substr(old.received_at, 1, 19)) / 3600
+        AND kind = old.kind AND status = old.status AND n = 0;
+    DELETE FROM submission_daily_counts
+    WHERE day = unixepoch(substr(old.received_at, 1, 19)) / 86400
+        AND kind = old.kind AND status = old.status
+        AND webapp_version = old.webapp_version AND browser_brand = old.browser_brand AND n = 0;
 END;
 
 -- A status change (to or from spam too), and any change of a counted column.
@@ -70,6 +78,9 @@ WHEN old.received_at IS NOT new.received_at OR old.kind IS NOT new.kind
     UPDATE submission_hourly_counts SET n = n - 1
     WHERE hour = unixepoch(substr(old.received_at, 1, 19)) / 3600
         AND kind = old.kind AND status = old.status;
+    DELETE FROM submission_hourly_counts
+    WHERE hour = unixepoch(substr(old.received_at, 1, 19)) / 3600
+        AND kind = old.kind AND status = old.status AND n = 0;
     INSERT INTO submission_hourly_counts (hour, kind, status, n)
     VALUES (unixepoch(substr(new.received_at, 1, 19)) / 3600, new.kind, new.status, 1)
     ON CONFLICT (hour, kind, status) DO UPDATE SET n = n + 1;
@@ -84,6 +95,10 @@ WHEN old.received_at IS NOT new.received_at OR old.kind IS NOT new.kind
     WHERE day = unixepoch(substr(old.received_at, 1, 19)) / 86400
         AND kind = old.kind AND status = old.status
         AND webapp_version = old.webapp_version AND browser_brand = old.browser_brand;
+    DELETE FROM submission_daily_counts
+    WHERE day = unixepoch(substr(old.received_at, 1, 19)) / 86400
+        AND kind = old.kind AND status = old.status
+        AND webapp_version = old.webapp_version AND browser_brand = old.browser_brand AND n = 0;
     INSERT INTO submission_daily_counts (day, kind, status, webapp_version, browser_brand, n)
     VALUES (unixepoch(substr(new.received_at, 1, 19)) / 86400, new.kind, new.status,
         new.webapp_version, new.browser_brand, 1)

@@ -112,6 +112,12 @@ async fn erasing_everything_leaves_no_trace_in_the_database_files() {
         assert_eq!(traces_in_files(&data_dir), Vec::<String>::new());
         let wal = std::fs::metadata(data_dir.join("feedbackd.db-wal")).map_or(0, |m| m.len());
         assert_eq!(wal, 0, "the WAL is truncated");
+        // Nor do the kept counts say that such a submission was there (a row at zero would
+        // still name its day, version and browser).
+        for table in ["submission_hourly_counts", "submission_daily_counts"] {
+            let kept = rows(&url, &format!("SELECT CAST(count(*) AS TEXT) FROM {table}")).await;
+            assert_eq!(kept[0][0].1.as_deref(), Some("0"), "{table} is empty");
+        }
     } else {
         for table in ["submissions", "contacts", "staff_notes", "attachments"] {
             let found = rows(

@@ -19,52 +19,137 @@ use crate::store::{
 };
 
 /// Inserts submissions with all their rows (but their idempotency keys, written with the inbox
-/// row): one multi-row statement per table (the indexer moves whole batches through this).
+/// row); the indexer moves whole batches through this.
+///
+/// The submissions and their terms records go in **one statement with a fixed text**: the
+/// columns as arrays, `UNNEST`ed, the terms inserted by a data-modifying CTE. A multi-row
+/// `VALUES` list (18 parameters a row) had a different text for every batch size, so PostgreSQL
+/// parsed and planned nearly every move afresh, and sqlx cached a prepared statement for each.
+/// Attachments and contacts, rarer, keep a multi-row insert.
 pub(super) async fn insert_rows(
     conn: &mut PgConnection,
     batch: &[&SubmissionRow],
 ) -> Result<(), sqlx::Error> {
-    let mut qb = QueryBuilder::<Postgres>::new(
-        "INSERT INTO submissions (id, received_at, kind, status, summary, message, rating, \
-         webapp_version, server_version, browser_brand, browser_version, screen_width, \
-         screen_height, page_url, labels, assignee, duplicate_of, fingerprint) ",
-    );
-    qb.push_values(batch, |mut b, row| {
-        b.push_bind(row.id)
-            .push_bind(row.received_at)
-            .push_bind(row.kind)
-            .push_bind(row.status)
-            .push_bind(&row.summary)
-            .push_bind(&row.message)
-            .push_bind(row.rating)
-            .push_bind(&row.webapp_version)
-            .push_bind(&row.server_version)
-            .push_bind(&row.browser_brand)
-            .push_bind(&row.browser_version)
-            .push_bind(row.screen_width)
-            .push_bind(row.screen_height)
-            .push_bind(&row.page_url)
-            .push_bind(&row.labels)
-            .push_bind(&row.assignee)
-            .push_bind(row.duplicate_of)
-            .push_bind(&row.fingerprint);
-    });
-    qb.build().execute(&mut *conn).await?;
-
-    let mut qb = QueryBuilder::<Postgres>::new(
-        "INSERT INTO terms_acceptances (submission_id, terms_version, terms_sha256, widget, \
-         button, accepted_at) ",
-    );
-    qb.push_values(batch, |mut b, row| {
-        let terms = &row.terms;
-        b.push_bind(row.id)
-            .push_bind(&terms.version)
-            .push_bind(&terms.sha256)
-            .push_bind(&terms.widget)
-            .push_bind(&terms.button)
-            .push_bind(terms.accepted_at);
-    });
-    qb.build().execute(&mut *conn).await?;
+    let labels = batch
+        .iter()
+        .map(|row| serde_json::to_string(&row.labels))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "WITH input AS ( \
+           SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], \
+             $5::text[], $6::text[], $7::int2[], $8::text[], $9::text[], $10::text[], \
+             $11::text[], $12::int4[], $13::int4[], $14::text[], $15::text[], $16::text[], \
+             $17::uuid[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], \
+             $23::timestamptz[]) \
+           AS i (id, received_at, kind, status, summary, message, rating, webapp_version, \
+             server_version, browser_brand, browser_version, screen_width, screen_height, \
+             page_url, labels, assignee, duplicate_of, fingerprint, terms_version, \
+             terms_sha256, widget, button, accepted_at)), \
+         inserted AS ( \
+           INSERT INTO submissions (id, received_at, kind, status, summary, message, rating, \
+             webapp_version, server_version, browser_brand, browser_version, screen_width, \
+             screen_height, page_url, labels, assignee, duplicate_of, fingerprint) \
+           SELECT id, received_at, kind, status, summary, message, rating, webapp_version, \
+             server_version, browser_brand, browser_version, screen_width, screen_height, \
+             page_url, ARRAY(SELECT jsonb_array_elements_text(labels::jsonb)), assignee, \
+             duplicate_of, fingerprint \
+           FROM input RETURNING id) \
+         INSERT INTO terms_acceptances (submission_id, terms_version, terms_sha256, widget, \
+           button, accepted_at) \
+         SELECT id, terms_version, terms_sha256, widget, button, accepted_at FROM input \
+         WHERE id IN (SELECT id FROM inserted)",
+    )
+    .bind(batch.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.received_at).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.summary.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(batch.iter().map(|r| r.message.as_str()).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.rating).collect::<Vec<_>>())
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.webapp_version.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.server_version.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.browser_brand.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.browser_version.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(batch.iter().map(|r| r.screen_width).collect::<Vec<_>>())
+    .bind(batch.iter().map(|r| r.screen_height).collect::<Vec<_>>())
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.page_url.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(labels)
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.assignee.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(batch.iter().map(|r| r.duplicate_of).collect::<Vec<_>>())
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.fingerprint.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.terms.version.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.terms.sha256.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.terms.widget.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.terms.button.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.terms.accepted_at)
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *conn)
+    .await?;
 
     let attachments: Vec<_> = batch
         .iter()
