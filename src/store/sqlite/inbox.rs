@@ -33,7 +33,7 @@ const INDEX_CHUNK: usize = 256;
 /// Most rows moved at a time while submissions keep arriving. A move holds the one writer, so
 /// a request arriving during it waits for it (about 50 µs a row: 256 rows put ~13 ms on that
 /// request's answer); small moves between group commits keep that wait to a few milliseconds.
-const BUSY_INDEX_CHUNK: usize = 48;
+const BUSY_INDEX_CHUNK: usize = 24;
 /// Submissions committed within this long mean intake is busy: move [`BUSY_INDEX_CHUNK`] rows.
 const BUSY_WINDOW: Duration = Duration::from_millis(50);
 /// How long an acknowledged submission may wait in the inbox before it is indexed, when no
