@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::{terms_version, test_settings};
-use crate::receiver::{Mode, Receiver, free_port, hook_url, new_secret};
+use crate::receiver::{Mode, Receiver, hook_url, new_secret};
 use crate::served::{Served, signal, start};
 
 /// A configuration file with one webhook endpoint and a fast worker.
@@ -107,7 +107,11 @@ fn distinct_ids(received: &[crate::receiver::Received]) -> usize {
 async fn messages_queued_at_a_sigkill_are_all_delivered_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (secret, key) = new_secret();
-    let down = free_port();
+    // The receiver's port is held (bound, never accepting) while it is "down": a port only
+    // picked and left free can be taken meanwhile by another test's server, whose answers
+    // (a 404 is a permanent failure) would kill the messages this test waits for.
+    let parked = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = parked.local_addr().unwrap();
     let env = environment(dir.path(), write_config(dir.path(), down, &secret)).await;
     let mut first = run(&env, dir.path(), "first");
     let client = reqwest::Client::new();
@@ -115,11 +119,13 @@ async fn messages_queued_at_a_sigkill_are_all_delivered_after_the_restart() {
     for n in 0..6 {
         submit(&client, &first.base, &terms, n).await;
     }
-    // Attempts fail and are retried while the receiver is down; then the process dies.
+    // Attempts time out and are retried while the receiver is down; then the process dies,
+    // some of them claimed (the claims expire after `claim_time`).
     tokio::time::sleep(Duration::from_millis(300)).await;
     signal(&first.child, "KILL");
     first.child.wait().unwrap();
 
+    drop(parked);
     let receiver = Receiver::start(down, key, Mode::Accept).await;
     let mut second = run(&env, dir.path(), "second");
     let received = receiver.wait_for(6, Duration::from_secs(30)).await;
