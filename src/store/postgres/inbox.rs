@@ -17,12 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnection, PgPool};
-use tokio::sync::{Mutex, Notify, mpsc, oneshot};
+use tokio::sync::{Mutex, Notify, mpsc};
 use uuid::Uuid;
 
 use super::intake::insert_rows;
 use crate::domain::outbox::NewMessage;
-use crate::store::{IdempotencyRecord, InsertOutcome, StoreError, StoredResponse, SubmissionRow};
+use crate::store::shared::writer_queue::WriteJob;
+use crate::store::{InsertOutcome, StoreError, StoredResponse, SubmissionRow};
 
 /// Writer tasks per process: while some wait for their commit (PostgreSQL flushes concurrent
 /// commits together), the next batches are on their way.
@@ -35,14 +36,6 @@ const INDEX_CHUNK: i64 = 512;
 /// visibility); it also looks every [`INDEX_POLL`] for rows other replicas committed.
 const INDEX_DELAY: Duration = Duration::from_millis(50);
 const INDEX_POLL: Duration = Duration::from_millis(500);
-
-pub(super) struct WriteJob {
-    pub(super) row: SubmissionRow,
-    pub(super) idempotency: Option<IdempotencyRecord>,
-    /// The submission's notifications, written in the same transaction as its inbox row.
-    pub(super) outbox: Vec<NewMessage>,
-    pub(super) reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
-}
 
 /// One writer task: batches from the shared queue, one statement each.
 pub(super) async fn writer(

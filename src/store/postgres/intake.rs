@@ -7,12 +7,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgRow, Postgres};
 use sqlx::{QueryBuilder, Row};
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::inbox::WriteJob;
 use super::{MIGRATOR, PostgresStore};
 use crate::domain::outbox::NewMessage;
+use crate::store::shared::writer_queue::write_through;
 use crate::store::{
     AttachmentRow, ContactRow, IdempotencyRecord, InsertOutcome, IntakeStore, StoreError,
     StoredResponse, SubmissionRow, TABLES, TableCounts, TermsRecord,
@@ -241,23 +240,7 @@ impl IntakeStore for PostgresStore {
         idempotency: Option<IdempotencyRecord>,
         outbox: Vec<NewMessage>,
     ) -> Result<InsertOutcome, StoreError> {
-        let queue = self
-            .queue
-            .lock()
-            .expect("queue lock")
-            .clone()
-            .ok_or(StoreError::WriterGone)?;
-        let (reply, outcome) = oneshot::channel();
-        queue
-            .send(WriteJob {
-                row,
-                idempotency,
-                outbox,
-                reply,
-            })
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        outcome.await.map_err(|_| StoreError::WriterGone)?
+        write_through(&self.queue, row, idempotency, outbox).await
     }
 
     async fn settle(&self) -> Result<(), StoreError> {

@@ -20,7 +20,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::StoreError;
-use inbox::WriteJob;
+use crate::store::shared::writer_queue::WriterQueue;
 
 const MAX_CONNECTIONS: u32 = 16;
 /// Requests that may wait for a writer before senders wait too.
@@ -30,7 +30,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PostgresStore {
     pool: PgPool,
-    queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    queue: WriterQueue,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     indexer: Mutex<Option<JoinHandle<()>>>,
     stop_indexer: Arc<Notify>,

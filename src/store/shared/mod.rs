@@ -8,3 +8,4 @@ pub(super) mod filters;
 pub(super) mod personal;
 pub(super) mod staff;
 pub(super) mod stats;
+pub(super) mod writer_queue;

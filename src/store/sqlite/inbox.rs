@@ -23,7 +23,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::intake::{insert_rows, stored_response};
-use crate::store::{IdempotencyRecord, InsertOutcome, StoreError, SubmissionRow};
+use crate::store::shared::writer_queue::WriteJob;
+use crate::store::{InsertOutcome, StoreError, SubmissionRow};
 
 /// Most submissions committed together.
 pub(super) const MAX_BATCH: usize = 256;
@@ -43,14 +44,6 @@ const INDEX_DELAY: Duration = Duration::from_millis(100);
 const MAX_LAG: Duration = Duration::from_millis(500);
 /// How often an idle writer looks for rows other processes left in the inbox.
 const INDEX_POLL: Duration = Duration::from_secs(1);
-
-pub(super) struct WriteJob {
-    pub(super) row: SubmissionRow,
-    pub(super) idempotency: Option<IdempotencyRecord>,
-    /// The submission's notifications, written in the same transaction as its inbox row.
-    pub(super) outbox: Vec<crate::domain::outbox::NewMessage>,
-    pub(super) reply: oneshot::Sender<Result<InsertOutcome, StoreError>>,
-}
 
 /// A reader waiting for the inbox to be empty.
 pub(super) type SettleRequest = oneshot::Sender<Result<(), StoreError>>;

@@ -30,7 +30,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::StoreError;
-use inbox::{SettleRequest, WriteJob};
+use crate::store::shared::writer_queue::WriterQueue;
+use inbox::SettleRequest;
 
 /// Requests that may wait for the writer before senders wait too.
 const QUEUE_DEPTH: usize = 1024;
@@ -43,7 +44,7 @@ pub struct SqliteStore {
     file: Option<std::path::PathBuf>,
     pool: SqlitePool,
     writer_pool: SqlitePool,
-    queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    queue: WriterQueue,
     settles: Mutex<Option<mpsc::Sender<SettleRequest>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
