@@ -42,8 +42,9 @@ fn dashboard_queries() -> Vec<String> {
 async fn every_metric_the_dashboard_and_alerts_query_is_exported() {
     // With a webhook endpoint, so that its per-endpoint series exist.
     let (secret, _) = crate::receiver::new_secret();
+    let down = crate::receiver::DownPort::new();
     let app = spawn_app_with(|s| {
-        let hook = crate::receiver::endpoint("tracker", crate::receiver::free_port(), &secret);
+        let hook = crate::receiver::endpoint("tracker", down.addr, &secret);
         s.notify.webhooks = vec![hook];
     })
     .await;

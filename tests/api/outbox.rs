@@ -9,7 +9,7 @@ use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, problem, spawn_app_with};
-use crate::receiver::{Mode, Receiver, endpoint, fast_notify, free_port, new_secret};
+use crate::receiver::{DownPort, Mode, Receiver, endpoint, fast_notify, new_secret};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -273,8 +273,9 @@ async fn gone_is_dead_at_once_and_discard_works_from_the_api() {
 #[tokio::test]
 async fn a_message_for_a_removed_endpoint_is_dead_and_erasure_purges() {
     let (secret, _) = new_secret();
+    let down = DownPort::new();
     let app = spawn_app_with(|s| {
-        s.notify = fast_notify(vec![endpoint("tracker", free_port(), &secret)], 1_000);
+        s.notify = fast_notify(vec![endpoint("tracker", down.addr, &secret)], 1_000);
     })
     .await;
     let admin = app.token(Role::Admin).await;

@@ -57,10 +57,27 @@ pub fn new_secret() -> (String, Vec<u8>) {
     (format!("whsec_{}", STANDARD.encode(&key)), key)
 }
 
-/// A port nothing listens on (for now): bound, then let go.
-pub fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+/// A port nothing listens on while this lives: bound but not listening, so connections to it
+/// are refused, and no other test's server can take it meanwhile (a port only picked and let
+/// go can be, and that server's answers, a 404 say, would be taken for the receiver's).
+pub struct DownPort {
+    socket: tokio::net::TcpSocket,
+    pub addr: SocketAddr,
+}
+
+impl DownPort {
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = socket.local_addr().unwrap();
+        Self { socket, addr }
+    }
+
+    /// Lets the port go, for a receiver to start on it.
+    pub fn release(self) -> SocketAddr {
+        drop(self.socket);
+        self.addr
+    }
 }
 
 fn verified(key: &[u8], headers: &HeaderMap, body: &str) -> Option<String> {

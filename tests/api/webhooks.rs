@@ -9,7 +9,7 @@ use feedbackd::notify::{Event, WebhookFormat};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app_with};
-use crate::receiver::{Mode, Receiver, endpoint, events_of, fast_notify, free_port, new_secret};
+use crate::receiver::{DownPort, Mode, Receiver, endpoint, events_of, fast_notify, new_secret};
 
 const EMAIL: &str = "hook.person.91c2@example.org";
 const NAME: &str = "Hookperson Ninetyone";
@@ -38,9 +38,9 @@ async fn patch(app: &TestApp, token: &str, id: &str, status: &str) {
 #[tokio::test]
 async fn a_receiver_down_for_a_while_gets_every_event_in_order_once_it_is_back() {
     let (secret, key) = new_secret();
-    let down = free_port();
+    let down = DownPort::new();
     let app = spawn_app_with(|s| {
-        s.notify = fast_notify(vec![endpoint("tracker", down, &secret)], 1_000);
+        s.notify = fast_notify(vec![endpoint("tracker", down.addr, &secret)], 1_000);
         s.public_url = Some("https://feedback.example.net/".into());
     })
     .await;
@@ -59,7 +59,7 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_once_it_is_back()
     assert_eq!(summary.dead, 0);
     assert!(summary.oldest_pending_at.is_some());
 
-    let receiver = Receiver::start(down, key, Mode::Accept).await;
+    let receiver = Receiver::start(down.release(), key, Mode::Accept).await;
     let received = receiver.wait_for(12, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let received_after = receiver.received();
@@ -220,10 +220,10 @@ async fn filters_choose_endpoints_and_slack_gets_a_line_with_the_link() {
 #[tokio::test]
 async fn a_withdrawal_replaces_the_waiting_events_with_its_own() {
     let (secret, key) = new_secret();
-    let down = free_port();
+    let down = DownPort::new();
     let mut url = String::new();
     let app = spawn_app_with(|s| {
-        s.notify = fast_notify(vec![endpoint("tracker", down, &secret)], 1_000);
+        s.notify = fast_notify(vec![endpoint("tracker", down.addr, &secret)], 1_000);
         // After its first failure the created event waits a minute: it is not in flight when
         // the withdrawal comes (one that is already being sent cannot be called back).
         s.notify.backoff_base_ms = 60_000;
@@ -245,7 +245,7 @@ async fn a_withdrawal_replaces_the_waiting_events_with_its_own() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The receiver is back, the created event still waits its backoff: then the withdrawal.
-    let receiver = Receiver::start(down, key, Mode::Accept).await;
+    let receiver = Receiver::start(down.release(), key, Mode::Accept).await;
     let withdrawn = app
         .client
         .post(app.url(&format!("/api/v1/feedback/{id}/withdraw")))
