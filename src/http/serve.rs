@@ -58,6 +58,11 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
             },
             () = &mut shutdown => break,
         };
+        // A response written in parts (a streamed export, a large page) must not wait for the
+        // client's delayed ACK between them (Nagle's algorithm): ~40 ms each time on Linux.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(error = %error, "TCP_NODELAY not set on a connection");
+        }
         let router = router.clone();
         let service = tower::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
